@@ -1,0 +1,525 @@
+#include "cpu/cpu.hpp"
+
+#include <algorithm>
+
+#include "cpu/handlers.hpp"
+
+namespace x86lab::cpu {
+namespace {
+
+constexpr unsigned kMaxBlockInstructions = 32;
+
+struct FlagMasks {
+  uint32_t writable;
+  uint32_t fixed_ones;
+};
+
+FlagMasks flag_masks(CpuModel model) {
+  switch (model) {
+    case CpuModel::I8086: return {0x0FD5, 0xF002};
+    case CpuModel::I80286: return {0x7FD5, 0x0002};
+    case CpuModel::I80386: return {0x00037FD5, 0x0002};
+    case CpuModel::PentiumPro: return {0x003F7FD5, 0x0002};
+  }
+  return {0x0FD5, 0x0002};
+}
+
+}  // namespace
+
+Cpu::Cpu(CpuModel model, bus::PhysicalMemory& memory, bus::IoSpace& io)
+    : model_(model), memory_(memory), io_(io), decoder_(model) {
+  const FlagMasks masks = flag_masks(model);
+  eflags_writable_ = masks.writable;
+  eflags_fixed_ones_ = masks.fixed_ones;
+  memory_.set_code_observer(this);
+  reset();
+}
+
+Cpu::~Cpu() { memory_.set_code_observer(nullptr); }
+
+void Cpu::reset() {
+  regs_ = Registers{};
+  lazy_ = LazyFlags{};
+  eflags_ = eflags_fixed_ones_;
+  for (SegmentCache& s : regs_.seg) s = SegmentCache{};
+  regs_.ldtr = SegmentCache{};
+  regs_.tr = SegmentCache{};
+  regs_.tr.access = 0x8B;
+  switch (model_) {
+    case CpuModel::I8086:
+      a20_mask_ = 0xFFFFF;
+      regs_.seg[kCs].selector = 0xFFFF;
+      regs_.seg[kCs].base = 0xFFFF0;
+      regs_.eip = 0;
+      break;
+    case CpuModel::I80286:
+      a20_mask_ = 0xFFFFFF;
+      regs_.seg[kCs].selector = 0xF000;
+      regs_.seg[kCs].base = 0xFF0000;
+      regs_.eip = 0xFFF0;
+      regs_.cr0 = 0xFFF0;  // the 286's MSW reads with the top bits set
+      break;
+    case CpuModel::I80386:
+    case CpuModel::PentiumPro:
+      a20_mask_ = 0xFFFFFFFF;
+      regs_.seg[kCs].selector = 0xF000;
+      regs_.seg[kCs].base = 0xFFFF0000;
+      regs_.eip = 0xFFF0;
+      regs_.gpr[kEdx] = model_ == CpuModel::I80386 ? 0x0308 : 0x0619;
+      regs_.cr0 = model_ == CpuModel::PentiumPro ? 0x60000010 : 0x00000010;
+      break;
+  }
+  regs_.seg[kCs].access = 0x9B;
+  regs_.dr[6] = 0xFFFF0FF0;
+  regs_.dr[7] = 0x400;
+  cpl_ = 0;
+  code_eip_mask_ = 0xFFFF;
+  halted_ = false;
+  shutdown_ = false;
+  exit_block_ = true;
+  interrupt_shadow_ = false;
+  fault_depth_ = 0;
+  flush_decoded_code();
+}
+
+uint32_t Cpu::eflags() const {
+  return (eflags_ & ~flag::kArith) | lazy_.arith_bits(eflags_);
+}
+
+void Cpu::set_eflags(uint32_t value) {
+  uint32_t writable = eflags_writable_;
+  // A 286 in real mode cannot set IOPL or NT: those bits read as zero there.
+  if (model_ == CpuModel::I80286 && !protected_mode()) writable &= 0x0FFF;
+  const bool was_v86 = v86_mode();
+  lazy_.op = FlagOp::None;
+  eflags_ = (value & writable) | eflags_fixed_ones_;
+  if (was_v86 != v86_mode()) exit_block_ = true;
+}
+
+void Cpu::materialize_flags() {
+  eflags_ = eflags();
+  lazy_.op = FlagOp::None;
+}
+
+void Cpu::set_flag(uint32_t bit, bool on) {
+  if (bit & flag::kArith) materialize_flags();
+  eflags_ = on ? (eflags_ | bit) : (eflags_ & ~bit);
+}
+
+void Cpu::load_segment_real(unsigned seg, uint16_t selector) {
+  SegmentCache& s = regs_.seg[seg];
+  s.selector = selector;
+  s.base = uint32_t{selector} << 4;
+  if (v86_mode()) {
+    s.limit = 0xFFFF;
+    s.access = seg == kCs ? 0xFB : 0xF3;
+    s.big = false;
+  }
+  if (seg == kCs) {
+    code_eip_mask_ = s.big ? 0xFFFFFFFF : 0xFFFF;
+    exit_block_ = true;
+  }
+}
+
+void Cpu::load_segment(unsigned seg, uint16_t selector) {
+  if (!protected_mode() || v86_mode()) {
+    load_segment_real(seg, selector);
+    return;
+  }
+  // Protected-mode descriptor loads arrive with the protected-mode work (issue 3).
+  shutdown_ = true;
+  halted_ = true;
+  exit_block_ = true;
+}
+
+void Cpu::segment_limit_fault(unsigned seg) {
+  if (seg == kSs) raise_fault(Vector::StackFault, 0);
+  raise_fault(Vector::GeneralProtection, 0);
+}
+
+void Cpu::set_a20(bool enabled) {
+  if (!at_least(model_, CpuModel::I80386)) return;
+  a20_mask_ = enabled ? 0xFFFFFFFF : ~(1u << 20);
+  exit_block_ = true;
+}
+
+uint32_t Cpu::mode_key() const {
+  const bool real = !protected_mode() || v86_mode();
+  return (real ? 0u : 2u) | (regs_.seg[kCs].big && !real ? 1u : 0u);
+}
+
+void Cpu::flush_decoded_code() {
+  blocks_.invalidate_all();
+  exit_block_ = true;
+}
+
+void Cpu::code_page_written(uint32_t page_number) {
+  blocks_.invalidate_page(page_number);
+  memory_.clear_code_page(page_number);
+  exit_block_ = true;
+}
+
+// ---- the run loop ------------------------------------------------------------------------
+
+std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
+  auto block = std::make_unique<Block>();
+  block->phys = phys;
+  block->key = key;
+  const SegmentCache& cs = regs_.seg[kCs];
+  const bool code32 = cs.big && protected_mode() && !v86_mode();
+  const DecodeMode mode{code32, !protected_mode() || v86_mode()};
+  const bool wraps_at_64k = model_ == CpuModel::I8086;
+  uint32_t offset = regs_.eip;
+  bool cacheable = true;
+  auto note_page = [&](uint32_t physical) {
+    const uint32_t page = physical >> bus::kPageShift;
+    if (std::find(block->pages.begin(), block->pages.end(), page) == block->pages.end()) {
+      block->pages.push_back(page);
+      memory_.mark_code_page(physical);
+    }
+  };
+
+  for (unsigned n = 0; n < kMaxBlockInstructions; ++n) {
+    uint8_t bytes[15];
+    size_t available = 0;
+    bool wrapped = false;
+    for (; available < sizeof bytes; ++available) {
+      uint32_t at = offset + static_cast<uint32_t>(available);
+      if (wraps_at_64k) {
+        if (at > 0xFFFF) wrapped = true;
+        at &= 0xFFFF;
+      } else if (at > cs.limit || (!code32 && at > 0xFFFF && cs.limit <= 0xFFFF)) {
+        break;
+      }
+      const uint32_t physical = code_linear_to_physical(cs.base + at);
+      bytes[available] = memory_.read<uint8_t>(physical);
+    }
+    Insn insn;
+    const DecodeResult result = decoder_.decode(bytes, available, mode, insn);
+    if (result.status == DecodeStatus::Truncated) {
+      if (n > 0) break;  // decode it when it is reached: the fault belongs to that instruction
+      insn = Insn{};
+      insn.fn = kGeneralProtection0;  // runs past the code segment limit
+      insn.length = 1;
+    }
+    for (uint32_t i = 0; i < insn.length; i += bus::kPageSize / 2) {
+      note_page(code_linear_to_physical(cs.base + ((offset + i) & (wraps_at_64k ? 0xFFFF : ~0u))));
+    }
+    note_page(code_linear_to_physical(
+        cs.base + ((offset + insn.length - 1) & (wraps_at_64k ? 0xFFFF : ~0u))));
+    if (wraps_at_64k && offset + insn.length > 0x10000) {
+      wrapped = true;
+    }
+    block->insns.push_back(insn);
+    offset += insn.length;
+    if (wrapped) {
+      cacheable = false;  // its bytes depend on CS, not only on the physical address
+      break;
+    }
+    if (result.ends_block || result.status == DecodeStatus::Truncated) break;
+    // Stop at a page boundary so a block's first page decides where it is found.
+    if (((cs.base + offset) ^ (cs.base + regs_.eip)) & ~(bus::kPageSize - 1)) break;
+  }
+  block->byte_length = offset - regs_.eip;
+  if (!cacheable) block->key = ~0u;
+  return block;
+}
+
+const Block& Cpu::block_at_eip() {
+  const SegmentCache& cs = regs_.seg[kCs];
+  const uint32_t phys = code_linear_to_physical(cs.base + regs_.eip);
+  const uint32_t key = mode_key();
+  const Block* block = blocks_.find(phys, key);
+  if (block && (model_ == CpuModel::I8086 ? regs_.eip + block->byte_length <= 0x10000
+                                          : regs_.eip + block->byte_length - 1 <= cs.limit))
+      [[likely]] {
+    return *block;
+  }
+  std::unique_ptr<Block> fresh = build_block(phys, key);
+  if (fresh->key == ~0u || block) {
+    // Not cacheable (IP wraps inside it), or the cached one runs past this CS limit.
+    uncached_block_ = std::move(fresh);
+    return *uncached_block_;
+  }
+  return blocks_.insert(std::move(fresh));
+}
+
+uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {
+  const size_t count = std::min<uint64_t>(block.insns.size(), budget);
+  const Insn* insns = block.insns.data();
+  size_t i = 0;
+  try {
+    while (i < count) {
+      const Insn& insn = insns[i];
+      insn_eip_ = regs_.eip;
+      regs_.eip = (insn_eip_ + insn.length) & code_eip_mask_;
+      insn.fn(*this, insn);
+      ++i;
+      if (exit_block_) [[unlikely]] break;
+    }
+  } catch (const CpuFault& fault) {
+    if (fault.is_trap) ++i;  // it completed
+    retired_ += i;
+    handle_fault(fault);
+    return i;
+  }
+  retired_ += i;
+  return i;
+}
+
+void Cpu::handle_fault(const CpuFault& fault) {
+  if (!fault.is_trap) regs_.eip = insn_eip_;
+  exit_block_ = true;
+  if (fault_depth_ >= 2) {
+    // A fault while delivering a double fault: the processor shuts down.
+    shutdown_ = true;
+    halted_ = true;
+    return;
+  }
+  ++fault_depth_;
+  try {
+    interrupt(fault.vector, regs_.eip);
+  } catch (const CpuFault&) {
+    fault_depth_ = fault_depth_ + 1;
+    if (fault_depth_ >= 3 || !at_least(model_, CpuModel::I80286)) {
+      shutdown_ = true;
+      halted_ = true;
+    } else {
+      handle_fault(CpuFault{static_cast<uint8_t>(Vector::DoubleFault), true, 0});
+    }
+  }
+  fault_depth_ = 0;
+}
+
+void Cpu::deliver_external_interrupt() {
+  const uint8_t vector = pic_->acknowledge_interrupt();
+  halted_ = false;
+  insn_eip_ = regs_.eip;
+  try {
+    interrupt(vector, regs_.eip);
+  } catch (const CpuFault& fault) {
+    handle_fault(fault);
+  }
+}
+
+uint64_t Cpu::run(uint64_t max_instructions) {
+  uint64_t executed = 0;
+  stop_requested_ = false;
+  last_stop_ = StopReason::Budget;
+  while (executed < max_instructions) {
+    if (shutdown_) {
+      last_stop_ = StopReason::Shutdown;
+      break;
+    }
+    const bool interruptible = (eflags_ & flag::kIf) && !interrupt_shadow_;
+    interrupt_shadow_ = false;
+    if (interruptible && pic_ && pic_->interrupt_pending()) deliver_external_interrupt();
+    if (halted_) {
+      last_stop_ = StopReason::Halted;
+      break;
+    }
+    if (stop_requested_) {
+      last_stop_ = StopReason::Requested;
+      break;
+    }
+    exit_block_ = false;
+    const bool single_step = eflags_ & flag::kTf;
+    insn_eip_ = regs_.eip;
+    const Block* block;
+    try {
+      block = &block_at_eip();
+    } catch (const CpuFault& fault) {
+      handle_fault(fault);
+      continue;
+    }
+    const uint64_t budget = single_step ? 1 : max_instructions - executed;
+    const uint64_t ran = execute_block(*block, budget);
+    executed += ran;
+    blocks_.collect_garbage();
+    if (single_step && ran == 1 && !exit_block_) {
+      // TF was set before the instruction: a debug trap after it.
+      try {
+        interrupt(static_cast<uint8_t>(Vector::Debug), regs_.eip);
+      } catch (const CpuFault& fault) {
+        handle_fault(fault);
+      }
+    }
+  }
+  return executed;
+}
+
+bool Cpu::step() {
+  if (halted_) return false;
+  const uint64_t before = retired_;
+  exit_block_ = false;
+  insn_eip_ = regs_.eip;
+  try {
+    const Block& block = block_at_eip();
+    execute_block(block, 1);
+  } catch (const CpuFault& fault) {
+    handle_fault(fault);
+  }
+  blocks_.collect_garbage();
+  return retired_ > before || !halted_;
+}
+
+// ---- control transfer and interrupts -------------------------------------------------------
+
+void Cpu::interrupt(uint8_t vector, uint32_t return_eip) {
+  exit_block_ = true;
+  if (protected_mode()) {
+    // Protected-mode delivery through the IDT arrives with the protected-mode work (issue 3).
+    shutdown_ = true;
+    halted_ = true;
+    return;
+  }
+  const uint32_t entry = regs_.idtr.base + uint32_t{vector} * 4;
+  if (model_ != CpuModel::I8086 && uint32_t{vector} * 4 + 3 > regs_.idtr.limit) {
+    raise_fault(Vector::GeneralProtection, uint32_t{vector} * 8 + 2);
+  }
+  const uint16_t new_ip = read_linear<uint16_t>(entry);
+  const uint16_t new_cs = read_linear<uint16_t>(entry + 2);
+  const uint16_t flags = static_cast<uint16_t>(eflags());
+  push<uint16_t>(flags);
+  push<uint16_t>(regs_.seg[kCs].selector);
+  push<uint16_t>(static_cast<uint16_t>(return_eip));
+  eflags_ &= ~(flag::kIf | flag::kTf | flag::kAc | flag::kRf);
+  load_segment_real(kCs, new_cs);
+  regs_.eip = new_ip;
+}
+
+void Cpu::jump_far(uint16_t selector, uint32_t offset, unsigned /*operand_size*/) {
+  if (protected_mode() && !v86_mode()) {
+    load_segment(kCs, selector);  // protected-mode far transfers: issue 3
+    return;
+  }
+  check_code_limit(offset);
+  load_segment_real(kCs, selector);
+  regs_.eip = offset;
+}
+
+void Cpu::call_far(uint16_t selector, uint32_t offset, unsigned operand_size) {
+  if (protected_mode() && !v86_mode()) {
+    load_segment(kCs, selector);
+    return;
+  }
+  check_code_limit(offset);
+  const uint32_t old_esp = regs_.gpr[kEsp];
+  try {
+    if (operand_size == 2) {
+      push<uint16_t>(regs_.seg[kCs].selector);
+      push<uint16_t>(static_cast<uint16_t>(regs_.eip));
+    } else {
+      push<uint32_t>(regs_.seg[kCs].selector);
+      push<uint32_t>(regs_.eip);
+    }
+  } catch (...) {
+    regs_.gpr[kEsp] = old_esp;
+    throw;
+  }
+  load_segment_real(kCs, selector);
+  regs_.eip = offset;
+}
+
+void Cpu::return_far(unsigned operand_size, uint32_t release) {
+  if (protected_mode() && !v86_mode()) {
+    load_segment(kCs, 0);
+    return;
+  }
+  uint32_t offset;
+  uint16_t selector;
+  if (operand_size == 2) {
+    offset = peek_stack<uint16_t>(0);
+    selector = peek_stack<uint16_t>(2);
+  } else {
+    offset = peek_stack<uint32_t>(0);
+    selector = static_cast<uint16_t>(peek_stack<uint32_t>(4));
+  }
+  check_code_limit(offset);
+  adjust_sp(2 * operand_size + release);
+  load_segment_real(kCs, selector);
+  regs_.eip = offset;
+}
+
+void Cpu::interrupt_return(unsigned operand_size) {
+  if (protected_mode()) {
+    load_segment(kCs, 0);
+    return;
+  }
+  if (operand_size == 2) {
+    const uint16_t offset = peek_stack<uint16_t>(0);
+    const uint16_t selector = peek_stack<uint16_t>(2);
+    const uint16_t flags = peek_stack<uint16_t>(4);
+    check_code_limit(offset);
+    adjust_sp(6);
+    load_segment_real(kCs, selector);
+    regs_.eip = offset;
+    set_eflags((eflags() & 0xFFFF0000u) | flags);
+  } else {
+    const uint32_t offset = peek_stack<uint32_t>(0);
+    const uint16_t selector = static_cast<uint16_t>(peek_stack<uint32_t>(4));
+    const uint32_t flags = peek_stack<uint32_t>(8);
+    check_code_limit(offset);
+    adjust_sp(12);
+    load_segment_real(kCs, selector);
+    regs_.eip = offset;
+    const uint32_t keep = flag::kVm | flag::kVif | flag::kVip;
+    set_eflags((eflags() & keep) | (flags & ~keep));
+  }
+  exit_block_ = true;
+}
+
+void Cpu::check_io_permission(uint16_t /*port*/, unsigned /*size*/) {
+  if (!protected_mode()) return;
+  const unsigned iopl = (eflags_ & flag::kIopl) >> 12;
+  if (v86_mode() || cpl_ > iopl) {
+    // The TSS I/O permission bitmap is consulted in the protected-mode work (issue 3);
+    // until then an access above IOPL is refused as with an empty bitmap.
+    raise_fault(Vector::GeneralProtection, 0);
+  }
+}
+
+bool Cpu::read_msr(uint32_t index, uint64_t& value) {
+  if (model_ != CpuModel::PentiumPro) return false;
+  switch (index) {
+    case 0x10: value = time_stamp_counter(); return true;
+    case 0x1B: value = msr_.apic_base; return true;
+    case 0x174: value = msr_.sysenter_cs; return true;
+    case 0x175: value = msr_.sysenter_esp; return true;
+    case 0x176: value = msr_.sysenter_eip; return true;
+    default: return false;
+  }
+}
+
+bool Cpu::write_msr(uint32_t index, uint64_t value) {
+  if (model_ != CpuModel::PentiumPro) return false;
+  switch (index) {
+    case 0x10: tsc_offset_ = value - retired_; return true;
+    case 0x1B: msr_.apic_base = value; return true;
+    case 0x174: msr_.sysenter_cs = static_cast<uint32_t>(value); return true;
+    case 0x175: msr_.sysenter_esp = static_cast<uint32_t>(value); return true;
+    case 0x176: msr_.sysenter_eip = static_cast<uint32_t>(value); return true;
+    default: return false;
+  }
+}
+
+void Cpu::write_cr0(uint32_t value) {
+  if (model_ == CpuModel::I80286) {
+    regs_.cr0 = 0xFFF0 | (value & 0xF) | (regs_.cr0 & 1);  // PE cannot be cleared on a 286
+  } else {
+    regs_.cr0 = (value & 0xE005003F) | (model_ == CpuModel::PentiumPro ? 0x10 : 0);
+  }
+  exit_block_ = true;
+}
+
+void Cpu::write_cr3(uint32_t value) {
+  regs_.cr3 = value & 0xFFFFF018;
+  exit_block_ = true;
+}
+
+void Cpu::write_cr4(uint32_t value) {
+  regs_.cr4 = value;
+  exit_block_ = true;
+}
+
+}  // namespace x86lab::cpu

@@ -1,0 +1,352 @@
+// The processor: registers, the run loop over cached decoded blocks, and the memory, stack
+// and flag helpers that instruction handlers use. It knows the bus (memory, I/O ports) and an
+// interrupt line, never a device.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "bus/interrupt_controller.hpp"
+#include "bus/io_space.hpp"
+#include "bus/physical_memory.hpp"
+#include "cpu/block_cache.hpp"
+#include "cpu/cpu_model.hpp"
+#include "cpu/decoder.hpp"
+#include "cpu/fault.hpp"
+#include "cpu/insn.hpp"
+#include "cpu/lazy_flags.hpp"
+#include "cpu/registers.hpp"
+
+namespace x86lab::cpu {
+
+using bus::InterruptController;
+
+enum class StopReason : uint8_t { Budget, Halted, Requested, Shutdown };
+
+class Cpu final : public bus::CodeWriteObserver {
+ public:
+  Cpu(CpuModel model, bus::PhysicalMemory& memory, bus::IoSpace& io);
+  Cpu(const Cpu&) = delete;
+  Cpu& operator=(const Cpu&) = delete;
+  ~Cpu() override;
+
+  // Power-on state: the reset vector at F000:FFF0 (FFFF:0000 on the 8086).
+  void reset();
+
+  CpuModel model() const { return model_; }
+  Registers& regs() { return regs_; }
+  const Registers& regs() const { return regs_; }
+
+  uint32_t eflags() const;
+  void set_eflags(uint32_t value);  // writes every bit the model implements (no privilege checks)
+
+  // Real-mode (and V86) segment load: base = selector * 16.
+  void load_segment_real(unsigned seg, uint16_t selector);
+
+  // Runs until max_instructions have retired, the CPU halts, or stop() is called. Returns how
+  // many instructions retired.
+  uint64_t run(uint64_t max_instructions);
+  // Runs one instruction (a REP string instruction runs to completion); delivers a fault it
+  // raises. Returns false when the CPU was halted and nothing ran.
+  bool step();
+  void request_stop() { stop_requested_ = true; }
+  StopReason last_stop() const { return last_stop_; }
+
+  bool halted() const { return halted_; }
+  void set_halted(bool h) { halted_ = h; }
+  bool shutdown() const { return shutdown_; }
+  uint64_t instructions_retired() const { return retired_; }
+
+  void set_interrupt_controller(InterruptController* pic) { pic_ = pic; }
+  void set_a20(bool enabled);
+  bool a20() const { return a20_mask_ & (1u << 20); }
+
+  // Decoder statistics, for tests and --stats.
+  uint64_t decode_count() const { return decoder_.decode_count(); }
+  // Drops all decoded code (after a mode change that the block key does not cover).
+  void flush_decoded_code();
+
+  void code_page_written(uint32_t page_number) override;
+
+  // ---- Used by instruction handlers ----------------------------------------------------
+
+  uint32_t& gpr(unsigned index) { return regs_.gpr[index]; }
+  template <typename T>
+  T reg(unsigned index) const;
+  template <typename T>
+  void set_reg(unsigned index, T value);
+
+  uint32_t effective_address(const Insn& insn) const {
+    return (regs_.gpr[insn.base] + (regs_.gpr[insn.index] << insn.scale) + insn.disp) &
+           (0xFFFFFFFFu >> insn.ea_shift);
+  }
+
+  template <typename T>
+  T read_mem(unsigned seg, uint32_t offset);
+  template <typename T>
+  void write_mem(unsigned seg, uint32_t offset, T value);
+  template <typename T>
+  T read_linear(uint32_t linear);
+  template <typename T>
+  void write_linear(uint32_t linear, T value);
+
+  // Stack, by the SS size (16- or 32-bit stack pointer).
+  template <typename T>
+  void push(T value);
+  template <typename T>
+  T pop();
+  // Reads the value at SP + offset without popping (for IRET/RETF that must check first).
+  template <typename T>
+  T peek_stack(uint32_t offset);
+  uint32_t stack_pointer_mask() const { return regs_.seg[kSs].big ? 0xFFFFFFFFu : 0xFFFFu; }
+  void adjust_sp(uint32_t delta) {
+    const uint32_t mask = stack_pointer_mask();
+    regs_.gpr[kEsp] = (regs_.gpr[kEsp] & ~mask) | ((regs_.gpr[kEsp] + delta) & mask);
+  }
+
+  // Flags.
+  LazyFlags& lazy() { return lazy_; }
+  template <typename T>
+  void set_lazy(FlagOp op, T result, T src1, T src2) {
+    lazy_.op = op;
+    lazy_.result = result;
+    lazy_.src1 = src1;
+    lazy_.src2 = src2;
+    lazy_.mask = static_cast<T>(~T{0});
+  }
+  // Records INC/DEC, which keep CF: the current CF is saved into the stored flags first.
+  template <typename T>
+  void set_lazy_keep_cf(FlagOp op, T result, T src1) {
+    const bool carry = cf();
+    eflags_ = (eflags_ & ~flag::kCf) | (carry ? flag::kCf : 0);
+    set_lazy<T>(op, result, src1, T{1});
+  }
+  bool cf() const { return lazy_.cf(eflags_); }
+  bool zf() const { return lazy_.zf(eflags_); }
+  bool sf() const { return lazy_.sf(eflags_); }
+  bool of() const { return lazy_.of(eflags_); }
+  bool af() const { return lazy_.af(eflags_); }
+  bool pf() const { return lazy_.pf(eflags_); }
+  bool df() const { return eflags_ & flag::kDf; }
+  bool condition(unsigned cc) const { return lazy_.condition(cc, eflags_); }
+  // Folds the lazy state into the stored flags so single bits can be edited.
+  void materialize_flags();
+  // Sets the six arithmetic flags eagerly from a mask of flag:: bits.
+  void set_arith_flags(uint32_t bits) {
+    lazy_.op = FlagOp::None;
+    eflags_ = (eflags_ & ~flag::kArith) | (bits & flag::kArith);
+  }
+  void set_flag(uint32_t bit, bool on);
+  uint32_t stored_flags() const { return eflags_; }
+
+  // Control transfer and interrupts.
+  uint32_t insn_start_eip() const { return insn_eip_; }
+  void interrupt(uint8_t vector, uint32_t return_eip);
+  void software_interrupt(uint8_t vector) { interrupt(vector, regs_.eip); }
+  void request_block_exit() { exit_block_ = true; }
+  void halt() {
+    halted_ = true;
+    exit_block_ = true;
+  }
+
+  // Segment loads by mode: real/V86 (base = selector * 16) or a protected-mode descriptor.
+  void load_segment(unsigned seg, uint16_t selector);
+  void check_code_limit(uint32_t target) const {
+    if (model_ != CpuModel::I8086 && target > regs_.seg[kCs].limit) [[unlikely]] {
+      raise_fault(Vector::GeneralProtection, 0);
+    }
+  }
+  void jump_near(uint32_t target, unsigned /*operand_size*/) {
+    check_code_limit(target);
+    regs_.eip = target;
+  }
+  void jump_far(uint16_t selector, uint32_t offset, unsigned operand_size);
+  void call_far(uint16_t selector, uint32_t offset, unsigned operand_size);
+  void return_far(unsigned operand_size, uint32_t release);
+  void interrupt_return(unsigned operand_size);
+  void inhibit_interrupts() { interrupt_shadow_ = true; }
+  void check_io_permission(uint16_t port, unsigned size);
+  uint64_t time_stamp_counter() const { return retired_ + tsc_offset_; }
+  bool read_msr(uint32_t index, uint64_t& value);
+  bool write_msr(uint32_t index, uint64_t value);
+  void write_cr0(uint32_t value);
+  void write_cr3(uint32_t value);
+  void write_cr4(uint32_t value);
+
+  bus::IoSpace& io() { return io_; }
+  bus::PhysicalMemory& memory() { return memory_; }
+  bool protected_mode() const { return regs_.cr0 & 1; }
+  bool v86_mode() const { return eflags_ & flag::kVm; }
+  unsigned cpl() const { return cpl_; }
+  // The decode-mode key: what the meaning of instruction bytes depends on.
+  uint32_t mode_key() const;
+
+ private:
+  uint32_t linear_for(unsigned seg, uint32_t offset, unsigned size, bool write);
+  template <typename T>
+  T read_wrapped_8086(unsigned seg, uint32_t offset);
+  template <typename T>
+  void write_wrapped_8086(unsigned seg, uint32_t offset, T value);
+  [[noreturn]] void segment_limit_fault(unsigned seg);
+
+  uint64_t execute_block(const Block& block, uint64_t budget);
+  const Block& block_at_eip();
+  std::unique_ptr<Block> build_block(uint32_t phys, uint32_t key);
+  void handle_fault(const CpuFault& fault);
+  void deliver_external_interrupt();
+  uint32_t code_linear_to_physical(uint32_t linear) const { return linear & a20_mask_; }
+
+  CpuModel model_;
+  bus::PhysicalMemory& memory_;
+  bus::IoSpace& io_;
+  InterruptController* pic_ = nullptr;
+  Decoder decoder_;
+  BlockCache blocks_;
+
+  Registers regs_;
+  uint32_t eflags_ = 2;  // non-lazy bits, and arithmetic bits when lazy_.op is None
+  LazyFlags lazy_;
+  uint32_t insn_eip_ = 0;
+  uint32_t a20_mask_ = 0xFFFFFFFF;
+  uint32_t eflags_fixed_ones_ = 2;
+  uint32_t eflags_writable_ = 0;
+  unsigned cpl_ = 0;
+  uint64_t retired_ = 0;
+  bool halted_ = false;
+  bool shutdown_ = false;
+  bool exit_block_ = false;
+  bool stop_requested_ = false;
+  bool interrupt_shadow_ = false;
+  StopReason last_stop_ = StopReason::Budget;
+  unsigned fault_depth_ = 0;
+  uint64_t tsc_offset_ = 0;
+  uint32_t code_eip_mask_ = 0xFFFF;  // IP wraps at 64 KiB in 16-bit code
+  std::unique_ptr<Block> uncached_block_;
+  struct ModelSpecificRegisters {
+    uint64_t apic_base = 0xFEE00900;
+    uint32_t sysenter_cs = 0;
+    uint32_t sysenter_esp = 0;
+    uint32_t sysenter_eip = 0;
+  } msr_;
+};
+
+// ---- inline definitions -----------------------------------------------------------------
+
+template <typename T>
+inline T Cpu::reg(unsigned index) const {
+  if constexpr (sizeof(T) == 1) {
+    return static_cast<T>(regs_.gpr[index & 3] >> ((index & 4) << 1));
+  } else {
+    return static_cast<T>(regs_.gpr[index]);
+  }
+}
+
+template <typename T>
+inline void Cpu::set_reg(unsigned index, T value) {
+  if constexpr (sizeof(T) == 1) {
+    const unsigned shift = (index & 4) << 1;
+    uint32_t& r = regs_.gpr[index & 3];
+    r = (r & ~(0xFFu << shift)) | (uint32_t{value} << shift);
+  } else if constexpr (sizeof(T) == 2) {
+    regs_.gpr[index] = (regs_.gpr[index] & 0xFFFF0000u) | value;
+  } else {
+    regs_.gpr[index] = value;
+  }
+}
+
+template <typename T>
+inline T Cpu::read_linear(uint32_t linear) {
+  if ((linear & (bus::kPageSize - 1)) <= bus::kPageSize - sizeof(T)) [[likely]] {
+    return memory_.read<T>(linear & a20_mask_);
+  }
+  T value = 0;
+  for (unsigned i = 0; i < sizeof(T); ++i) {
+    value |= static_cast<T>(T{memory_.read<uint8_t>((linear + i) & a20_mask_)} << (8 * i));
+  }
+  return value;
+}
+
+template <typename T>
+inline void Cpu::write_linear(uint32_t linear, T value) {
+  if ((linear & (bus::kPageSize - 1)) <= bus::kPageSize - sizeof(T)) [[likely]] {
+    memory_.write<T>(linear & a20_mask_, value);
+    return;
+  }
+  for (unsigned i = 0; i < sizeof(T); ++i) {
+    memory_.write<uint8_t>((linear + i) & a20_mask_, static_cast<uint8_t>(value >> (8 * i)));
+  }
+}
+
+template <typename T>
+inline T Cpu::read_mem(unsigned seg, uint32_t offset) {
+  if constexpr (sizeof(T) > 1) {
+    if (model_ == CpuModel::I8086 && offset > 0x10000 - sizeof(T)) [[unlikely]] {
+      return read_wrapped_8086<T>(seg, offset);
+    }
+  }
+  return read_linear<T>(linear_for(seg, offset, sizeof(T), false));
+}
+
+template <typename T>
+inline void Cpu::write_mem(unsigned seg, uint32_t offset, T value) {
+  if constexpr (sizeof(T) > 1) {
+    if (model_ == CpuModel::I8086 && offset > 0x10000 - sizeof(T)) [[unlikely]] {
+      write_wrapped_8086<T>(seg, offset, value);
+      return;
+    }
+  }
+  write_linear<T>(linear_for(seg, offset, sizeof(T), true), value);
+}
+
+inline uint32_t Cpu::linear_for(unsigned seg, uint32_t offset, unsigned size, bool /*write*/) {
+  const SegmentCache& s = regs_.seg[seg];
+  if (model_ != CpuModel::I8086) {
+    // Real mode keeps the limit of the cached descriptor (64 KiB unless "unreal" mode set it);
+    // protected-mode type and expand-down checks come with the protected-mode work.
+    if (offset > s.limit || s.limit - offset < size - 1) [[unlikely]] segment_limit_fault(seg);
+  }
+  return s.base + offset;
+}
+
+template <typename T>
+inline T Cpu::read_wrapped_8086(unsigned seg, uint32_t offset) {
+  T value = 0;
+  for (unsigned i = 0; i < sizeof(T); ++i) {
+    const uint32_t lin = regs_.seg[seg].base + ((offset + i) & 0xFFFF);
+    value |= static_cast<T>(T{read_linear<uint8_t>(lin)} << (8 * i));
+  }
+  return value;
+}
+
+template <typename T>
+inline void Cpu::write_wrapped_8086(unsigned seg, uint32_t offset, T value) {
+  for (unsigned i = 0; i < sizeof(T); ++i) {
+    const uint32_t lin = regs_.seg[seg].base + ((offset + i) & 0xFFFF);
+    write_linear<uint8_t>(lin, static_cast<uint8_t>(value >> (8 * i)));
+  }
+}
+
+template <typename T>
+inline void Cpu::push(T value) {
+  const uint32_t mask = stack_pointer_mask();
+  const uint32_t sp = (regs_.gpr[kEsp] - sizeof(T)) & mask;
+  write_mem<T>(kSs, sp, value);
+  regs_.gpr[kEsp] = (regs_.gpr[kEsp] & ~mask) | sp;
+}
+
+template <typename T>
+inline T Cpu::pop() {
+  const uint32_t mask = stack_pointer_mask();
+  const uint32_t sp = regs_.gpr[kEsp] & mask;
+  const T value = read_mem<T>(kSs, sp);
+  regs_.gpr[kEsp] = (regs_.gpr[kEsp] & ~mask) | ((sp + sizeof(T)) & mask);
+  return value;
+}
+
+template <typename T>
+inline T Cpu::peek_stack(uint32_t offset) {
+  const uint32_t mask = stack_pointer_mask();
+  return read_mem<T>(kSs, (regs_.gpr[kEsp] + offset) & mask);
+}
+
+}  // namespace x86lab::cpu

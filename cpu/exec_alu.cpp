@@ -1,0 +1,545 @@
+// Integer arithmetic and logic: the eight ALU operations and TEST, INC/DEC/NOT/NEG, shifts and
+// rotates, multiply and divide, bit tests and scans, XADD and CMPXCHG.
+#include <bit>
+#include <limits>
+
+#include "cpu/handlers.hpp"
+
+namespace x86lab::cpu {
+namespace {
+
+template <AluOp Op, typename T>
+inline T alu_compute(Cpu& cpu, T a, T b) {
+  T r;
+  switch (Op) {
+    case AluOp::Add:
+      r = static_cast<T>(a + b);
+      cpu.set_lazy<T>(FlagOp::Add, r, a, b);
+      return r;
+    case AluOp::Adc: {
+      const bool carry = cpu.cf();
+      r = static_cast<T>(a + b + carry);
+      cpu.set_lazy<T>(FlagOp::Adc, r, a, b);
+      cpu.lazy().carry_in = carry;
+      return r;
+    }
+    case AluOp::Sub:
+    case AluOp::Cmp:
+      r = static_cast<T>(a - b);
+      cpu.set_lazy<T>(FlagOp::Sub, r, a, b);
+      return r;
+    case AluOp::Sbb: {
+      const bool carry = cpu.cf();
+      r = static_cast<T>(a - b - carry);
+      cpu.set_lazy<T>(FlagOp::Sbb, r, a, b);
+      cpu.lazy().carry_in = carry;
+      return r;
+    }
+    case AluOp::Or: r = a | b; break;
+    case AluOp::And:
+    case AluOp::Test: r = a & b; break;
+    case AluOp::Xor: r = a ^ b; break;
+  }
+  cpu.set_lazy<T>(FlagOp::Logic, r, a, b);
+  return r;
+}
+
+template <AluOp Op>
+struct Alu {
+  template <typename T, Kind F, Kind S>
+  struct H {
+    static void run(Cpu& cpu, const Insn& insn) {
+      constexpr bool kWrites = Op != AluOp::Cmp && Op != AluOp::Test;
+      if constexpr (F == Kind::Mem) {
+        const uint32_t offset = cpu.effective_address(insn);
+        const T a = cpu.read_mem<T>(insn.seg, offset);
+        const T r = alu_compute<Op, T>(cpu, a, read_second<T, S>(cpu, insn));
+        if constexpr (kWrites) cpu.write_mem<T>(insn.seg, offset, r);
+      } else {
+        const T b = read_second<T, S>(cpu, insn);
+        const T r = alu_compute<Op, T>(cpu, cpu.reg<T>(insn.rm), b);
+        if constexpr (kWrites) cpu.set_reg<T>(insn.rm, r);
+      }
+    }
+  };
+};
+
+template <UnaryOp Op>
+struct Unary {
+  template <typename T, Kind F, Kind>
+  struct H {
+    static void run(Cpu& cpu, const Insn& insn) {
+      modify_first<T, F>(cpu, insn, [&](T a) -> T {
+        switch (Op) {
+          case UnaryOp::Inc: {
+            const T r = static_cast<T>(a + 1);
+            cpu.set_lazy_keep_cf<T>(FlagOp::Inc, r, a);
+            return r;
+          }
+          case UnaryOp::Dec: {
+            const T r = static_cast<T>(a - 1);
+            cpu.set_lazy_keep_cf<T>(FlagOp::Dec, r, a);
+            return r;
+          }
+          case UnaryOp::Not: return static_cast<T>(~a);
+          case UnaryOp::Neg: {
+            const T r = static_cast<T>(T{0} - a);
+            cpu.set_lazy<T>(FlagOp::Sub, r, T{0}, a);
+            return r;
+          }
+        }
+        return a;
+      });
+    }
+  };
+};
+
+template <typename T>
+uint32_t szp_bits(T r) {
+  uint32_t bits = 0;
+  if (r == 0) bits |= flag::kZf;
+  if (r & sign_bit<T>()) bits |= flag::kSf;
+  if (!(std::popcount(static_cast<uint32_t>(r & 0xFF)) & 1)) bits |= flag::kPf;
+  return bits;
+}
+
+// Shifts and rotates run bit by bit: exact for every count on every model (the 8086 does not
+// mask the count, RCL/RCR rotate through CF), and the count is at most 255.
+template <ShiftOp Op, typename T>
+T shift_compute(Cpu& cpu, T value, unsigned count) {
+  if (cpu.model() != CpuModel::I8086) count &= 31;
+  if (count == 0) return value;
+  constexpr T kMsb = sign_bit<T>();
+  cpu.materialize_flags();
+  uint32_t flags = cpu.stored_flags();
+  bool carry = flags & flag::kCf;
+  bool overflow = flags & flag::kOf;
+  T r = value;
+  for (unsigned i = 0; i < count; ++i) {
+    const T before = r;
+    switch (Op) {
+      case ShiftOp::Rol:
+        carry = r & kMsb;
+        r = static_cast<T>((r << 1) | (carry ? 1 : 0));
+        overflow = ((r & kMsb) != 0) != carry;
+        break;
+      case ShiftOp::Ror:
+        carry = r & 1;
+        r = static_cast<T>((r >> 1) | (carry ? kMsb : 0));
+        overflow = ((r ^ (r << 1)) & kMsb) != 0;
+        break;
+      case ShiftOp::Rcl: {
+        const bool out = r & kMsb;
+        r = static_cast<T>((r << 1) | (carry ? 1 : 0));
+        carry = out;
+        overflow = ((r & kMsb) != 0) != carry;
+        break;
+      }
+      case ShiftOp::Rcr: {
+        const bool out = r & 1;
+        overflow = ((r & kMsb) != 0) != carry;
+        r = static_cast<T>((r >> 1) | (carry ? kMsb : 0));
+        carry = out;
+        break;
+      }
+      case ShiftOp::Shl:
+        carry = r & kMsb;
+        r = static_cast<T>(r << 1);
+        overflow = ((r & kMsb) != 0) != carry;
+        break;
+      case ShiftOp::Shr:
+        carry = r & 1;
+        overflow = r & kMsb;
+        r = static_cast<T>(r >> 1);
+        break;
+      case ShiftOp::Sar:
+        carry = r & 1;
+        overflow = false;
+        r = static_cast<T>((r >> 1) | (r & kMsb));
+        break;
+      case ShiftOp::SetMo:  // 8086 D0-D3 /6: sets the operand to all ones
+        carry = false;
+        overflow = false;
+        r = static_cast<T>(~T{0});
+        break;
+    }
+    (void)before;
+  }
+  uint32_t bits = flags & flag::kArith;
+  bits = (bits & ~(flag::kCf | flag::kOf)) | (carry ? flag::kCf : 0) | (overflow ? flag::kOf : 0);
+  if (Op == ShiftOp::Shl || Op == ShiftOp::Shr || Op == ShiftOp::Sar || Op == ShiftOp::SetMo) {
+    bits = (bits & (flag::kCf | flag::kOf)) | szp_bits(r);
+  }
+  cpu.set_arith_flags(bits);
+  return r;
+}
+
+template <ShiftOp Op>
+struct Shift {
+  template <typename T, Kind F, Kind C>
+  struct H {
+    static void run(Cpu& cpu, const Insn& insn) {
+      const unsigned count = C == Kind::Reg ? cpu.reg<uint8_t>(1) : insn.imm & 0xFF;
+      if (cpu.model() != CpuModel::I8086 && (count & 31) == 0) {
+        // No write at all (a count of zero leaves the operand and flags alone), but the
+        // memory operand is still read: a fault on it is still raised.
+        (void)read_first<T, F>(cpu, insn);
+        return;
+      }
+      modify_first<T, F>(cpu, insn, [&](T a) { return shift_compute<Op, T>(cpu, a, count); });
+    }
+  };
+};
+
+template <bool Left>
+struct ShiftDouble {
+  template <typename T, Kind F, Kind C>
+  struct H {
+    static void run(Cpu& cpu, const Insn& insn) {
+      constexpr unsigned kBits = 8 * sizeof(T);
+      const unsigned count = (C == Kind::Reg ? cpu.reg<uint8_t>(1) : insn.imm) & 31;
+      if (count == 0) return;
+      const T fill = cpu.reg<T>(insn.reg);
+      modify_first<T, F>(cpu, insn, [&](T a) -> T {
+        // Bits move in from the fill register; a count above the width (16-bit forms) gives an
+        // undefined result on real CPUs; we shift through the doubled value as a P6 does.
+        const uint64_t wide = Left ? (uint64_t{a} << kBits) | fill : (uint64_t{fill} << kBits) | a;
+        T r;
+        bool carry;
+        if (Left) {
+          const uint64_t shifted = wide << (count % (2 * kBits));
+          r = static_cast<T>(shifted >> kBits);
+          carry = (wide >> (2 * kBits - count)) & 1;
+        } else {
+          r = static_cast<T>(wide >> count);
+          carry = (wide >> (count - 1)) & 1;
+        }
+        const bool overflow = ((r ^ a) & sign_bit<T>()) != 0;
+        cpu.set_arith_flags(szp_bits(r) | (carry ? flag::kCf : 0) | (overflow ? flag::kOf : 0));
+        return r;
+      });
+    }
+  };
+};
+
+inline bool rep_negates(Cpu& cpu, const Insn& insn) {
+  // The 8086's microcode uses the REP prefix latch as a sign flag in IMUL/IDIV: a REP prefix
+  // negates the result.
+  return cpu.model() == CpuModel::I8086 && (insn.prefixes & (prefix::kRep | prefix::kRepne));
+}
+
+[[noreturn]] inline void divide_error(Cpu& cpu) {
+  // The 8086 pushes the address of the next instruction, later CPUs the faulting one.
+  throw CpuFault{static_cast<uint8_t>(Vector::DivideError), false, 0,
+                 cpu.model() == CpuModel::I8086};
+}
+
+template <MulDivOp Op>
+struct MulDiv {
+  template <typename T, Kind F, Kind>
+  struct H {
+    static void run(Cpu& cpu, const Insn& insn) {
+      using W = Wider<T>;
+      using S = Signed<T>;
+      using SW = std::make_signed_t<W>;
+      constexpr unsigned kBits = 8 * sizeof(T);
+      const T src = read_first<T, F>(cpu, insn);
+      // Accumulator: AL / AX / EAX, and the high half AH / DX / EDX.
+      const T acc = cpu.reg<T>(kEax);
+      const T high = sizeof(T) == 1 ? cpu.reg<uint8_t>(4) : cpu.reg<T>(kEdx);
+      auto store = [&](T low_part, T high_part) {
+        if constexpr (sizeof(T) == 1) {
+          cpu.set_reg<uint16_t>(kEax, static_cast<uint16_t>(low_part | (high_part << 8)));
+        } else {
+          cpu.set_reg<T>(kEax, low_part);
+          cpu.set_reg<T>(kEdx, high_part);
+        }
+      };
+      if constexpr (Op == MulDivOp::Mul || Op == MulDivOp::Imul) {
+        W product;
+        bool overflow;
+        if constexpr (Op == MulDivOp::Mul) {
+          product = static_cast<W>(W{acc} * W{src});
+          overflow = (product >> kBits) != 0;
+        } else {
+          SW p = static_cast<SW>(static_cast<SW>(static_cast<S>(acc)) *
+                                 static_cast<SW>(static_cast<S>(src)));
+          if (rep_negates(cpu, insn)) p = static_cast<SW>(W{0} - static_cast<W>(p));
+          product = static_cast<W>(p);
+          overflow = static_cast<SW>(static_cast<S>(static_cast<T>(product))) != p;
+        }
+        const T low_part = static_cast<T>(product);
+        const T high_part = static_cast<T>(product >> kBits);
+        store(low_part, high_part);
+        // SF/ZF/PF are undefined; we report them from the high half, as the P6 does not
+        // guarantee anything either.
+        cpu.set_arith_flags(szp_bits(sizeof(T) == 1 ? low_part : high_part) |
+                            (overflow ? flag::kCf | flag::kOf : 0));
+      } else {
+        const W dividend = (W{high} << kBits) | acc;
+        if (src == 0) divide_error(cpu);
+        if constexpr (Op == MulDivOp::Div) {
+          const W q = dividend / src;
+          if (q >> kBits) divide_error(cpu);
+          store(static_cast<T>(q), static_cast<T>(dividend % src));
+        } else {
+          const SW n = static_cast<SW>(dividend);
+          const SW d = static_cast<S>(src);
+          if (n == std::numeric_limits<SW>::min() && d == -1) divide_error(cpu);
+          SW q = n / d;
+          const SW rem = n % d;
+          const SW max_q = std::numeric_limits<S>::max();
+          // The 8086 rejects the most negative quotient; later CPUs accept it.
+          const SW min_q = cpu.model() == CpuModel::I8086 ? -max_q : -max_q - 1;
+          if (q > max_q || q < min_q) divide_error(cpu);
+          if (rep_negates(cpu, insn)) q = -q;
+          store(static_cast<T>(q), static_cast<T>(rem));
+        }
+      }
+    }
+  };
+};
+
+template <typename T, Kind F, Kind S>
+struct Imul2 {
+  static void run(Cpu& cpu, const Insn& insn) {
+    using SW = std::make_signed_t<Wider<T>>;
+    const SW a = static_cast<Signed<T>>(cpu.reg<T>(insn.rm));
+    const SW b = static_cast<Signed<T>>(read_second<T, S>(cpu, insn));
+    const SW p = static_cast<SW>(static_cast<Wider<T>>(a) * static_cast<Wider<T>>(b));
+    const T r = static_cast<T>(p);
+    const bool overflow = static_cast<SW>(static_cast<Signed<T>>(r)) != p;
+    cpu.set_reg<T>(insn.rm, r);
+    cpu.set_arith_flags(szp_bits(r) | (overflow ? flag::kCf | flag::kOf : 0));
+  }
+};
+
+template <typename T, Kind F, Kind S>
+struct Imul3 {
+  static void run(Cpu& cpu, const Insn& insn) {
+    using SW = std::make_signed_t<Wider<T>>;
+    const SW a = static_cast<Signed<T>>(read_second<T, S>(cpu, insn));
+    const SW b = static_cast<Signed<T>>(static_cast<T>(insn.imm));
+    const SW p = static_cast<SW>(static_cast<Wider<T>>(a) * static_cast<Wider<T>>(b));
+    const T r = static_cast<T>(p);
+    const bool overflow = static_cast<SW>(static_cast<Signed<T>>(r)) != p;
+    cpu.set_reg<T>(insn.rm, r);
+    cpu.set_arith_flags(szp_bits(r) | (overflow ? flag::kCf | flag::kOf : 0));
+  }
+};
+
+template <BitOp Op>
+struct BitTest {
+  template <typename T, Kind F, Kind S>
+  struct H {
+    static void run(Cpu& cpu, const Insn& insn) {
+      constexpr unsigned kBits = 8 * sizeof(T);
+      const T offset_value = read_second<T, S>(cpu, insn);
+      auto apply = [&](T value, unsigned bit) -> T {
+        const T mask = static_cast<T>(T{1} << bit);
+        cpu.materialize_flags();
+        cpu.set_flag(flag::kCf, value & mask);
+        switch (Op) {
+          case BitOp::Bt: return value;
+          case BitOp::Bts: return value | mask;
+          case BitOp::Btr: return static_cast<T>(value & ~mask);
+          case BitOp::Btc: return value ^ mask;
+        }
+        return value;
+      };
+      if constexpr (F == Kind::Mem) {
+        uint32_t offset = cpu.effective_address(insn);
+        unsigned bit;
+        if constexpr (S == Kind::Reg) {
+          // A register bit offset reaches beyond the operand: signed, in operand-size units.
+          const auto signed_offset = static_cast<int32_t>(static_cast<Signed<T>>(offset_value));
+          offset += static_cast<uint32_t>((signed_offset >> (sizeof(T) == 2 ? 4 : 5)) *
+                                          static_cast<int32_t>(sizeof(T)));
+          offset &= 0xFFFFFFFFu >> insn.ea_shift;
+          bit = offset_value & (kBits - 1);
+        } else {
+          bit = offset_value & (kBits - 1);
+        }
+        const T value = cpu.read_mem<T>(insn.seg, offset);
+        const T r = apply(value, bit);
+        if constexpr (Op != BitOp::Bt) cpu.write_mem<T>(insn.seg, offset, r);
+      } else {
+        const T r = apply(cpu.reg<T>(insn.rm), offset_value & (kBits - 1));
+        if constexpr (Op != BitOp::Bt) cpu.set_reg<T>(insn.rm, r);
+      }
+    }
+  };
+};
+
+template <bool Reverse>
+struct BitScan {
+  template <typename T, Kind F, Kind S>
+  struct H {
+    static void run(Cpu& cpu, const Insn& insn) {
+      const T value = read_second<T, S>(cpu, insn);
+      cpu.materialize_flags();
+      if (value == 0) {
+        cpu.set_flag(flag::kZf, true);
+        return;  // destination unchanged
+      }
+      cpu.set_flag(flag::kZf, false);
+      const unsigned index = Reverse ? 8 * sizeof(T) - 1 - std::countl_zero(value)
+                                     : std::countr_zero(value);
+      cpu.set_reg<T>(insn.rm, static_cast<T>(index));
+    }
+  };
+};
+
+template <typename T, Kind F, Kind>
+struct Xadd {
+  static void run(Cpu& cpu, const Insn& insn) {
+    const T src = cpu.reg<T>(insn.reg);
+    T old_dest{};
+    modify_first<T, F>(cpu, insn, [&](T a) {
+      old_dest = a;
+      return alu_compute<AluOp::Add, T>(cpu, a, src);
+    });
+    cpu.set_reg<T>(insn.reg, old_dest);
+  }
+};
+
+template <typename T, Kind F, Kind>
+struct Cmpxchg {
+  static void run(Cpu& cpu, const Insn& insn) {
+    const T acc = cpu.reg<T>(kEax);
+    if constexpr (F == Kind::Mem) {
+      const uint32_t offset = cpu.effective_address(insn);
+      const T dest = cpu.read_mem<T>(insn.seg, offset);
+      alu_compute<AluOp::Cmp, T>(cpu, acc, dest);
+      // The processor always writes the destination (the old value when the compare fails).
+      if (acc == dest) {
+        cpu.write_mem<T>(insn.seg, offset, cpu.reg<T>(insn.reg));
+      } else {
+        cpu.write_mem<T>(insn.seg, offset, dest);
+        cpu.set_reg<T>(kEax, dest);
+      }
+    } else {
+      const T dest = cpu.reg<T>(insn.rm);
+      alu_compute<AluOp::Cmp, T>(cpu, acc, dest);
+      if (acc == dest) {
+        cpu.set_reg<T>(insn.rm, cpu.reg<T>(insn.reg));
+      } else {
+        cpu.set_reg<T>(kEax, dest);
+      }
+    }
+  }
+};
+
+void cmpxchg8b(Cpu& cpu, const Insn& insn) {
+  const uint32_t offset = cpu.effective_address(insn);
+  const uint32_t low = cpu.read_mem<uint32_t>(insn.seg, offset);
+  const uint32_t high = cpu.read_mem<uint32_t>(insn.seg, offset + 4);
+  cpu.materialize_flags();
+  if (low == cpu.gpr(kEax) && high == cpu.gpr(kEdx)) {
+    cpu.write_mem<uint32_t>(insn.seg, offset, cpu.gpr(kEbx));
+    cpu.write_mem<uint32_t>(insn.seg, offset + 4, cpu.gpr(kEcx));
+    cpu.set_flag(flag::kZf, true);
+  } else {
+    cpu.write_mem<uint32_t>(insn.seg, offset, low);
+    cpu.write_mem<uint32_t>(insn.seg, offset + 4, high);
+    cpu.gpr(kEax) = low;
+    cpu.gpr(kEdx) = high;
+    cpu.set_flag(flag::kZf, false);
+  }
+}
+
+template <AluOp Op>
+Handler alu_for(unsigned size, Kind first, Kind second) {
+  return select_handler<Alu<Op>::template H>(size, first, second);
+}
+
+template <ShiftOp Op>
+Handler shift_for(unsigned size, Kind first, Kind count) {
+  return select_handler<Shift<Op>::template H>(size, first, count);
+}
+
+}  // namespace
+
+Handler select_alu(AluOp op, unsigned size, Kind first, Kind second) {
+  switch (op) {
+    case AluOp::Add: return alu_for<AluOp::Add>(size, first, second);
+    case AluOp::Or: return alu_for<AluOp::Or>(size, first, second);
+    case AluOp::Adc: return alu_for<AluOp::Adc>(size, first, second);
+    case AluOp::Sbb: return alu_for<AluOp::Sbb>(size, first, second);
+    case AluOp::And: return alu_for<AluOp::And>(size, first, second);
+    case AluOp::Sub: return alu_for<AluOp::Sub>(size, first, second);
+    case AluOp::Xor: return alu_for<AluOp::Xor>(size, first, second);
+    case AluOp::Cmp: return alu_for<AluOp::Cmp>(size, first, second);
+    case AluOp::Test: return alu_for<AluOp::Test>(size, first, second);
+  }
+  return nullptr;
+}
+
+Handler select_unary(UnaryOp op, unsigned size, Kind first) {
+  switch (op) {
+    case UnaryOp::Inc: return select_handler<Unary<UnaryOp::Inc>::H>(size, first, Kind::None);
+    case UnaryOp::Dec: return select_handler<Unary<UnaryOp::Dec>::H>(size, first, Kind::None);
+    case UnaryOp::Not: return select_handler<Unary<UnaryOp::Not>::H>(size, first, Kind::None);
+    case UnaryOp::Neg: return select_handler<Unary<UnaryOp::Neg>::H>(size, first, Kind::None);
+  }
+  return nullptr;
+}
+
+Handler select_shift(ShiftOp op, unsigned size, Kind first, Kind count) {
+  switch (op) {
+    case ShiftOp::Rol: return shift_for<ShiftOp::Rol>(size, first, count);
+    case ShiftOp::Ror: return shift_for<ShiftOp::Ror>(size, first, count);
+    case ShiftOp::Rcl: return shift_for<ShiftOp::Rcl>(size, first, count);
+    case ShiftOp::Rcr: return shift_for<ShiftOp::Rcr>(size, first, count);
+    case ShiftOp::Shl: return shift_for<ShiftOp::Shl>(size, first, count);
+    case ShiftOp::Shr: return shift_for<ShiftOp::Shr>(size, first, count);
+    case ShiftOp::SetMo: return shift_for<ShiftOp::SetMo>(size, first, count);
+    case ShiftOp::Sar: return shift_for<ShiftOp::Sar>(size, first, count);
+  }
+  return nullptr;
+}
+
+Handler select_shift_double(bool left, unsigned size, Kind first, Kind count) {
+  return left ? select_handler_wide<ShiftDouble<true>::H>(size, first, count)
+              : select_handler_wide<ShiftDouble<false>::H>(size, first, count);
+}
+
+Handler select_muldiv(MulDivOp op, unsigned size, Kind source) {
+  switch (op) {
+    case MulDivOp::Mul: return select_handler<MulDiv<MulDivOp::Mul>::H>(size, source, Kind::None);
+    case MulDivOp::Imul: return select_handler<MulDiv<MulDivOp::Imul>::H>(size, source, Kind::None);
+    case MulDivOp::Div: return select_handler<MulDiv<MulDivOp::Div>::H>(size, source, Kind::None);
+    case MulDivOp::Idiv: return select_handler<MulDiv<MulDivOp::Idiv>::H>(size, source, Kind::None);
+  }
+  return nullptr;
+}
+
+Handler select_imul2(unsigned size, Kind source) {
+  return select_handler_wide<Imul2>(size, Kind::Reg, source);
+}
+Handler select_imul3(unsigned size, Kind source) {
+  return select_handler_wide<Imul3>(size, Kind::Reg, source);
+}
+
+Handler select_bit_test(BitOp op, unsigned size, Kind first, Kind second) {
+  switch (op) {
+    case BitOp::Bt: return select_handler_wide<BitTest<BitOp::Bt>::H>(size, first, second);
+    case BitOp::Bts: return select_handler_wide<BitTest<BitOp::Bts>::H>(size, first, second);
+    case BitOp::Btr: return select_handler_wide<BitTest<BitOp::Btr>::H>(size, first, second);
+    case BitOp::Btc: return select_handler_wide<BitTest<BitOp::Btc>::H>(size, first, second);
+  }
+  return nullptr;
+}
+
+Handler select_bit_scan(bool reverse, unsigned size, Kind source) {
+  return reverse ? select_handler_wide<BitScan<true>::H>(size, Kind::Reg, source)
+                 : select_handler_wide<BitScan<false>::H>(size, Kind::Reg, source);
+}
+
+Handler select_xadd(unsigned size, Kind first) { return select_handler<Xadd>(size, first, Kind::Reg); }
+Handler select_cmpxchg(unsigned size, Kind first) {
+  return select_handler<Cmpxchg>(size, first, Kind::Reg);
+}
+const Handler kCmpxchg8b = &cmpxchg8b;
+
+}  // namespace x86lab::cpu

@@ -1,0 +1,110 @@
+// Shared pieces of the instruction handlers: operand access by the kind decode settled, and
+// the selection of a handler instance for an operand size and operand kinds.
+//
+// Operand placement (set by the decoder for every instruction): a register first operand is in
+// insn.rm, a register second operand in insn.reg, a memory operand (first or second) is the
+// effective-address recipe, an immediate is insn.imm.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "cpu/cpu.hpp"
+#include "cpu/insn.hpp"
+
+namespace x86lab::cpu {
+
+enum class Kind : uint8_t { None, Reg, Mem, Imm };
+
+template <typename T>
+using Signed = std::make_signed_t<T>;
+template <typename T>
+using Wider = std::conditional_t<sizeof(T) == 1, uint16_t,
+                                 std::conditional_t<sizeof(T) == 2, uint32_t, uint64_t>>;
+
+template <typename T>
+constexpr T sign_bit() {
+  return static_cast<T>(T{1} << (8 * sizeof(T) - 1));
+}
+
+// The first operand (destination): register insn.rm or memory.
+template <typename T, Kind K>
+inline T read_first(Cpu& cpu, const Insn& insn) {
+  if constexpr (K == Kind::Mem) {
+    return cpu.read_mem<T>(insn.seg, cpu.effective_address(insn));
+  } else {
+    return cpu.reg<T>(insn.rm);
+  }
+}
+
+template <typename T, Kind K>
+inline void write_first(Cpu& cpu, const Insn& insn, T value) {
+  if constexpr (K == Kind::Mem) {
+    cpu.write_mem<T>(insn.seg, cpu.effective_address(insn), value);
+  } else {
+    cpu.set_reg<T>(insn.rm, value);
+  }
+}
+
+// The second operand (source): register insn.reg, memory, or the immediate.
+template <typename T, Kind K>
+inline T read_second(Cpu& cpu, const Insn& insn) {
+  if constexpr (K == Kind::Mem) {
+    return cpu.read_mem<T>(insn.seg, cpu.effective_address(insn));
+  } else if constexpr (K == Kind::Imm) {
+    return static_cast<T>(insn.imm);
+  } else if constexpr (K == Kind::Reg) {
+    return cpu.reg<T>(insn.reg);
+  } else {
+    return T{1};
+  }
+}
+
+// Read-modify-write of the first operand: the address is computed once.
+template <typename T, Kind K, typename F>
+inline void modify_first(Cpu& cpu, const Insn& insn, F&& f) {
+  if constexpr (K == Kind::Mem) {
+    const uint32_t offset = cpu.effective_address(insn);
+    const T value = cpu.read_mem<T>(insn.seg, offset);
+    cpu.write_mem<T>(insn.seg, offset, f(value));
+  } else {
+    cpu.set_reg<T>(insn.rm, f(cpu.reg<T>(insn.rm)));
+  }
+}
+
+template <template <typename, Kind, Kind> class H, typename T>
+Handler select_kinds(Kind first, Kind second) {
+  if (first == Kind::Mem) {
+    switch (second) {
+      case Kind::Reg: return &H<T, Kind::Mem, Kind::Reg>::run;
+      case Kind::Imm: return &H<T, Kind::Mem, Kind::Imm>::run;
+      case Kind::None: return &H<T, Kind::Mem, Kind::None>::run;
+      default: return nullptr;
+    }
+  }
+  switch (second) {
+    case Kind::Reg: return &H<T, Kind::Reg, Kind::Reg>::run;
+    case Kind::Mem: return &H<T, Kind::Reg, Kind::Mem>::run;
+    case Kind::Imm: return &H<T, Kind::Reg, Kind::Imm>::run;
+    default: return &H<T, Kind::Reg, Kind::None>::run;
+  }
+}
+
+// Picks H<T, first, second>::run for an operand size in bytes (1, 2 or 4).
+template <template <typename, Kind, Kind> class H>
+Handler select_handler(unsigned size, Kind first, Kind second) {
+  switch (size) {
+    case 1: return select_kinds<H, uint8_t>(first, second);
+    case 2: return select_kinds<H, uint16_t>(first, second);
+    default: return select_kinds<H, uint32_t>(first, second);
+  }
+}
+
+// For handlers that only take operand sizes 2 and 4.
+template <template <typename, Kind, Kind> class H>
+Handler select_handler_wide(unsigned size, Kind first, Kind second) {
+  return size == 2 ? select_kinds<H, uint16_t>(first, second)
+                   : select_kinds<H, uint32_t>(first, second);
+}
+
+}  // namespace x86lab::cpu

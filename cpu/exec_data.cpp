@@ -1,0 +1,263 @@
+// Data movement: MOV, XCHG, LEA, MOVZX/MOVSX, stack pushes and pops, segment register moves,
+// far-pointer loads, SETcc/CMOVcc, BSWAP, and the accumulator conversions.
+#include "cpu/handlers.hpp"
+
+namespace x86lab::cpu {
+namespace {
+
+template <typename T, Kind F, Kind S>
+struct Mov {
+  static void run(Cpu& cpu, const Insn& insn) {
+    write_first<T, F>(cpu, insn, read_second<T, S>(cpu, insn));
+  }
+};
+
+template <typename T, Kind F, Kind>
+struct Xchg {
+  static void run(Cpu& cpu, const Insn& insn) {
+    const T other = cpu.reg<T>(insn.reg);
+    T old{};
+    modify_first<T, F>(cpu, insn, [&](T value) {
+      old = value;
+      return other;
+    });
+    cpu.set_reg<T>(insn.reg, old);
+  }
+};
+
+template <typename T>
+void lea(Cpu& cpu, const Insn& insn) {
+  cpu.set_reg<T>(insn.rm, static_cast<T>(cpu.effective_address(insn)));
+}
+
+template <typename To, typename From, bool Sign, Kind S>
+void movx(Cpu& cpu, const Insn& insn) {
+  const From value = read_second<From, S>(cpu, insn);
+  if constexpr (Sign) {
+    cpu.set_reg<To>(insn.rm, static_cast<To>(static_cast<Signed<To>>(static_cast<Signed<From>>(value))));
+  } else {
+    cpu.set_reg<To>(insn.rm, static_cast<To>(value));
+  }
+}
+
+template <typename T, Kind F, Kind S>
+struct Push {
+  static void run(Cpu& cpu, const Insn& insn) {
+    T value;
+    if constexpr (S == Kind::Reg) {
+      value = cpu.reg<T>(insn.reg);
+      // The 8086 pushes SP after decrementing it; later CPUs push the old value.
+      if (insn.reg == kEsp && cpu.model() == CpuModel::I8086) value = static_cast<T>(value - 2);
+    } else {
+      value = read_second<T, S>(cpu, insn);
+    }
+    cpu.push<T>(value);
+  }
+};
+
+template <typename T, Kind F, Kind>
+struct Pop {
+  static void run(Cpu& cpu, const Insn& insn) {
+    if constexpr (F == Kind::Mem) {
+      // The destination address is computed with the stack pointer already incremented, and
+      // the stack pointer is only committed once the write succeeded.
+      const uint32_t old_sp = cpu.gpr(kEsp);
+      const T value = cpu.pop<T>();
+      try {
+        write_first<T, F>(cpu, insn, value);
+      } catch (...) {
+        cpu.gpr(kEsp) = old_sp;
+        throw;
+      }
+    } else {
+      const T value = cpu.pop<T>();
+      cpu.set_reg<T>(insn.rm, value);
+    }
+  }
+};
+
+template <typename T>
+void push_sreg(Cpu& cpu, const Insn& insn) {
+  cpu.push<T>(static_cast<T>(cpu.regs().seg[insn.aux].selector));
+}
+
+template <typename T>
+void pop_sreg(Cpu& cpu, const Insn& insn) {
+  const uint16_t selector = static_cast<uint16_t>(cpu.peek_stack<T>(0));
+  cpu.load_segment(insn.aux, selector);
+  cpu.adjust_sp(sizeof(T));
+  if (insn.aux == kSs) cpu.inhibit_interrupts();
+}
+
+template <typename T, Kind F, Kind>
+struct MovFromSreg {
+  static void run(Cpu& cpu, const Insn& insn) {
+    const uint16_t selector = cpu.regs().seg[insn.aux].selector;
+    if constexpr (F == Kind::Mem) {
+      cpu.write_mem<uint16_t>(insn.seg, cpu.effective_address(insn), selector);
+    } else {
+      // A register destination with a 32-bit operand gets the selector zero-extended (P6).
+      cpu.set_reg<T>(insn.rm, static_cast<T>(selector));
+    }
+  }
+};
+
+template <Kind S>
+void mov_to_sreg(Cpu& cpu, const Insn& insn) {
+  const uint16_t selector = read_second<uint16_t, S>(cpu, insn);
+  cpu.load_segment(insn.aux, selector);
+  if (insn.aux == kSs) cpu.inhibit_interrupts();
+  if (insn.aux == kCs) cpu.request_block_exit();  // 8086 MOV CS
+}
+
+template <typename T>
+void load_far_pointer(Cpu& cpu, const Insn& insn) {
+  const uint32_t offset = cpu.effective_address(insn);
+  const T value = cpu.read_mem<T>(insn.seg, offset);
+  const uint16_t selector =
+      cpu.read_mem<uint16_t>(insn.seg, (offset + sizeof(T)) & (0xFFFFFFFFu >> insn.ea_shift));
+  cpu.load_segment(insn.aux, selector);
+  cpu.set_reg<T>(insn.rm, value);
+  if (insn.aux == kSs) cpu.inhibit_interrupts();
+}
+
+template <typename T, Kind F, Kind>
+struct Setcc {
+  static void run(Cpu& cpu, const Insn& insn) {
+    write_first<uint8_t, F>(cpu, insn, cpu.condition(insn.aux) ? 1 : 0);
+  }
+};
+
+template <typename T, Kind F, Kind S>
+struct Cmov {
+  static void run(Cpu& cpu, const Insn& insn) {
+    const T value = read_second<T, S>(cpu, insn);  // read (and fault) even when not moved
+    if (cpu.condition(insn.aux)) {
+      cpu.set_reg<T>(insn.rm, value);
+    } else if constexpr (sizeof(T) == 4) {
+      cpu.set_reg<T>(insn.rm, cpu.reg<T>(insn.rm));
+    }
+  }
+};
+
+void bswap(Cpu& cpu, const Insn& insn) {
+  const uint32_t v = cpu.gpr(insn.rm);
+  cpu.gpr(insn.rm) = (v >> 24) | ((v >> 8) & 0xFF00) | ((v << 8) & 0xFF0000) | (v << 24);
+}
+
+template <typename T>
+void pusha(Cpu& cpu, const Insn&) {
+  const T sp = cpu.reg<T>(kEsp);
+  // Check the whole frame first so a fault leaves SP unchanged.
+  const uint32_t mask = cpu.stack_pointer_mask();
+  (void)cpu.peek_stack<T>(static_cast<uint32_t>(-8 * static_cast<int32_t>(sizeof(T))) & mask);
+  const uint32_t old_esp = cpu.gpr(kEsp);
+  try {
+    for (unsigned r = kEax; r <= kEdi; ++r) cpu.push<T>(r == kEsp ? sp : cpu.reg<T>(r));
+  } catch (...) {
+    cpu.gpr(kEsp) = old_esp;
+    throw;
+  }
+}
+
+template <typename T>
+void popa(Cpu& cpu, const Insn&) {
+  T values[8];
+  for (unsigned i = 0; i < 8; ++i) values[i] = cpu.peek_stack<T>(i * sizeof(T));
+  for (unsigned i = 0; i < 8; ++i) {
+    const unsigned r = kEdi - i;
+    if (r != kEsp) cpu.set_reg<T>(r, values[i]);
+  }
+  cpu.adjust_sp(8 * sizeof(T));
+}
+
+template <typename T>
+void convert_acc(Cpu& cpu, const Insn&) {  // CBW / CWDE
+  using Half = std::conditional_t<sizeof(T) == 2, uint8_t, uint16_t>;
+  cpu.set_reg<T>(kEax, static_cast<T>(static_cast<Signed<T>>(static_cast<Signed<Half>>(cpu.reg<Half>(kEax)))));
+}
+
+template <typename T>
+void convert_dx(Cpu& cpu, const Insn&) {  // CWD / CDQ
+  cpu.set_reg<T>(kEdx, (cpu.reg<T>(kEax) & sign_bit<T>()) ? static_cast<T>(~T{0}) : T{0});
+}
+
+void xlat(Cpu& cpu, const Insn& insn) {
+  const uint32_t offset = (cpu.gpr(kEbx) + cpu.reg<uint8_t>(0)) & (0xFFFFFFFFu >> insn.ea_shift);
+  cpu.set_reg<uint8_t>(0, cpu.read_mem<uint8_t>(insn.seg, offset));
+}
+
+void lahf(Cpu& cpu, const Insn&) {
+  cpu.set_reg<uint8_t>(4, static_cast<uint8_t>((cpu.eflags() & 0xD5) | 0x02));
+}
+
+void sahf(Cpu& cpu, const Insn&) {
+  const uint8_t ah = cpu.reg<uint8_t>(4);
+  cpu.set_arith_flags((cpu.eflags() & flag::kOf) | (ah & 0xD5));
+}
+
+void salc(Cpu& cpu, const Insn&) { cpu.set_reg<uint8_t>(0, cpu.cf() ? 0xFF : 0x00); }
+
+template <typename To, bool Sign>
+Handler movx_for(unsigned source_size, Kind source) {
+  if (source_size == 1) {
+    return source == Kind::Mem ? &movx<To, uint8_t, Sign, Kind::Mem>
+                               : &movx<To, uint8_t, Sign, Kind::Reg>;
+  }
+  return source == Kind::Mem ? &movx<To, uint16_t, Sign, Kind::Mem>
+                             : &movx<To, uint16_t, Sign, Kind::Reg>;
+}
+
+}  // namespace
+
+Handler select_mov(unsigned size, Kind first, Kind second) {
+  return select_handler<Mov>(size, first, second);
+}
+Handler select_xchg(unsigned size, Kind first) { return select_handler<Xchg>(size, first, Kind::Reg); }
+Handler select_lea(unsigned size) { return size == 2 ? &lea<uint16_t> : &lea<uint32_t>; }
+
+Handler select_movx(bool sign_extend, unsigned size, unsigned source_size, Kind source) {
+  if (size == 2) {
+    return sign_extend ? movx_for<uint16_t, true>(source_size, source)
+                       : movx_for<uint16_t, false>(source_size, source);
+  }
+  return sign_extend ? movx_for<uint32_t, true>(source_size, source)
+                     : movx_for<uint32_t, false>(source_size, source);
+}
+
+Handler select_push(unsigned size, Kind source) {
+  return select_handler_wide<Push>(size, Kind::Reg, source);
+}
+Handler select_pop(unsigned size, Kind first) {
+  return select_handler_wide<Pop>(size, first, Kind::None);
+}
+Handler select_push_sreg(unsigned size) { return size == 2 ? &push_sreg<uint16_t> : &push_sreg<uint32_t>; }
+Handler select_pop_sreg(unsigned size) { return size == 2 ? &pop_sreg<uint16_t> : &pop_sreg<uint32_t>; }
+Handler select_mov_from_sreg(unsigned size, Kind first) {
+  return select_handler_wide<MovFromSreg>(size, first, Kind::None);
+}
+Handler select_mov_to_sreg(Kind source) {
+  return source == Kind::Mem ? &mov_to_sreg<Kind::Mem> : &mov_to_sreg<Kind::Reg>;
+}
+Handler select_load_far_pointer(unsigned size) {
+  return size == 2 ? &load_far_pointer<uint16_t> : &load_far_pointer<uint32_t>;
+}
+Handler select_setcc(Kind first) { return select_handler<Setcc>(1, first, Kind::None); }
+Handler select_cmov(unsigned size, Kind source) {
+  return select_handler_wide<Cmov>(size, Kind::Reg, source);
+}
+Handler select_bswap() { return &bswap; }
+Handler select_pusha(unsigned size) { return size == 2 ? &pusha<uint16_t> : &pusha<uint32_t>; }
+Handler select_popa(unsigned size) { return size == 2 ? &popa<uint16_t> : &popa<uint32_t>; }
+Handler select_convert_acc(unsigned size) {
+  return size == 2 ? &convert_acc<uint16_t> : &convert_acc<uint32_t>;
+}
+Handler select_convert_dx(unsigned size) {
+  return size == 2 ? &convert_dx<uint16_t> : &convert_dx<uint32_t>;
+}
+const Handler kXlat = &xlat;
+const Handler kLahf = &lahf;
+const Handler kSahf = &sahf;
+const Handler kSalc = &salc;
+
+}  // namespace x86lab::cpu

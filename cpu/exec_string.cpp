@@ -1,0 +1,123 @@
+// String instructions with their REP forms. Each iteration commits its register updates, so a
+// fault in the middle leaves the state a real CPU leaves: the completed iterations done, EIP
+// at the instruction, ready to resume.
+#include "cpu/handlers.hpp"
+
+namespace x86lab::cpu {
+namespace {
+
+enum class Rep : uint8_t { None, Rep, Repe, Repne };
+
+template <StringOp Op, typename T, typename A, Rep R>
+void string_op(Cpu& cpu, const Insn& insn) {
+  const uint32_t step = cpu.df() ? static_cast<uint32_t>(-static_cast<int32_t>(sizeof(T)))
+                                 : static_cast<uint32_t>(sizeof(T));
+  auto advance = [&](unsigned index) {
+    cpu.set_reg<A>(index, static_cast<A>(cpu.reg<A>(index) + step));
+  };
+  auto once = [&]() {
+    const A si = cpu.reg<A>(kEsi);
+    const A di = cpu.reg<A>(kEdi);
+    switch (Op) {
+      case StringOp::Movs:
+        cpu.write_mem<T>(kEs, di, cpu.read_mem<T>(insn.seg, si));
+        advance(kEsi);
+        advance(kEdi);
+        break;
+      case StringOp::Cmps: {
+        const T a = cpu.read_mem<T>(insn.seg, si);
+        const T b = cpu.read_mem<T>(kEs, di);
+        cpu.set_lazy<T>(FlagOp::Sub, static_cast<T>(a - b), a, b);
+        advance(kEsi);
+        advance(kEdi);
+        break;
+      }
+      case StringOp::Stos:
+        cpu.write_mem<T>(kEs, di, cpu.reg<T>(kEax));
+        advance(kEdi);
+        break;
+      case StringOp::Lods:
+        cpu.set_reg<T>(kEax, cpu.read_mem<T>(insn.seg, si));
+        advance(kEsi);
+        break;
+      case StringOp::Scas: {
+        const T a = cpu.reg<T>(kEax);
+        const T b = cpu.read_mem<T>(kEs, di);
+        cpu.set_lazy<T>(FlagOp::Sub, static_cast<T>(a - b), a, b);
+        advance(kEdi);
+        break;
+      }
+      case StringOp::Ins: {
+        const uint16_t port = cpu.reg<uint16_t>(kEdx);
+        cpu.check_io_permission(port, sizeof(T));
+        // Probe the destination first: a fault must not lose the port's data.
+        (void)cpu.read_mem<T>(kEs, di);
+        cpu.write_mem<T>(kEs, di, static_cast<T>(cpu.io().read(port, sizeof(T))));
+        advance(kEdi);
+        break;
+      }
+      case StringOp::Outs: {
+        const uint16_t port = cpu.reg<uint16_t>(kEdx);
+        cpu.check_io_permission(port, sizeof(T));
+        cpu.io().write(port, sizeof(T), cpu.read_mem<T>(insn.seg, si));
+        advance(kEsi);
+        break;
+      }
+    }
+  };
+  if constexpr (R == Rep::None) {
+    once();
+  } else {
+    while (cpu.reg<A>(kEcx) != 0) {
+      once();
+      cpu.set_reg<A>(kEcx, static_cast<A>(cpu.reg<A>(kEcx) - 1));
+      if constexpr (Op == StringOp::Cmps || Op == StringOp::Scas) {
+        if (R == Rep::Repe && !cpu.zf()) break;
+        if (R == Rep::Repne && cpu.zf()) break;
+      }
+    }
+  }
+}
+
+template <StringOp Op, typename T, typename A>
+Handler for_rep(uint8_t rep_prefixes) {
+  const bool compares = Op == StringOp::Cmps || Op == StringOp::Scas;
+  if (rep_prefixes & prefix::kRepne) {
+    return compares ? &string_op<Op, T, A, Rep::Repne> : &string_op<Op, T, A, Rep::Rep>;
+  }
+  if (rep_prefixes & prefix::kRep) {
+    return compares ? &string_op<Op, T, A, Rep::Repe> : &string_op<Op, T, A, Rep::Rep>;
+  }
+  return &string_op<Op, T, A, Rep::None>;
+}
+
+template <StringOp Op, typename T>
+Handler for_address(bool address32, uint8_t rep_prefixes) {
+  return address32 ? for_rep<Op, T, uint32_t>(rep_prefixes) : for_rep<Op, T, uint16_t>(rep_prefixes);
+}
+
+template <StringOp Op>
+Handler for_size(unsigned size, bool address32, uint8_t rep_prefixes) {
+  switch (size) {
+    case 1: return for_address<Op, uint8_t>(address32, rep_prefixes);
+    case 2: return for_address<Op, uint16_t>(address32, rep_prefixes);
+    default: return for_address<Op, uint32_t>(address32, rep_prefixes);
+  }
+}
+
+}  // namespace
+
+Handler select_string(StringOp op, unsigned size, bool address32, uint8_t rep_prefixes) {
+  switch (op) {
+    case StringOp::Movs: return for_size<StringOp::Movs>(size, address32, rep_prefixes);
+    case StringOp::Cmps: return for_size<StringOp::Cmps>(size, address32, rep_prefixes);
+    case StringOp::Stos: return for_size<StringOp::Stos>(size, address32, rep_prefixes);
+    case StringOp::Lods: return for_size<StringOp::Lods>(size, address32, rep_prefixes);
+    case StringOp::Scas: return for_size<StringOp::Scas>(size, address32, rep_prefixes);
+    case StringOp::Ins: return for_size<StringOp::Ins>(size, address32, rep_prefixes);
+    case StringOp::Outs: return for_size<StringOp::Outs>(size, address32, rep_prefixes);
+  }
+  return nullptr;
+}
+
+}  // namespace x86lab::cpu

@@ -1,0 +1,87 @@
+// Arithmetic flags computed on demand. An ALU handler records its operation, operands and
+// result (three stores); CF/PF/AF/ZF/SF/OF are derived only when an instruction reads them.
+// Operations whose flags are rare or irregular (shifts, multiply, BCD) set them eagerly.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+
+#include "cpu/registers.hpp"
+
+namespace x86lab::cpu {
+
+enum class FlagOp : uint8_t { None, Add, Adc, Sub, Sbb, Logic, Inc, Dec };
+
+struct LazyFlags {
+  uint32_t result = 0;  // masked to the operand size
+  uint32_t src1 = 0;    // masked to the operand size
+  uint32_t src2 = 0;    // masked to the operand size
+  uint32_t mask = 0xFF; // 0xFF, 0xFFFF or 0xFFFFFFFF
+  FlagOp op = FlagOp::None;
+  bool carry_in = false;  // ADC/SBB carry-in
+
+  uint32_t sign() const { return mask ^ (mask >> 1); }
+
+  // eflags supplies the flags when op is None, and CF for INC/DEC.
+  bool cf(uint32_t eflags) const {
+    switch (op) {
+      case FlagOp::Add: return result < src1;
+      case FlagOp::Adc: return carry_in ? result <= src1 : result < src1;
+      case FlagOp::Sub: return src1 < src2;
+      case FlagOp::Sbb: return carry_in ? src1 <= src2 : src1 < src2;
+      case FlagOp::Logic: return false;
+      default: return eflags & flag::kCf;
+    }
+  }
+  bool zf(uint32_t eflags) const { return op == FlagOp::None ? eflags & flag::kZf : result == 0; }
+  bool sf(uint32_t eflags) const {
+    return op == FlagOp::None ? eflags & flag::kSf : (result & sign()) != 0;
+  }
+  bool pf(uint32_t eflags) const {
+    return op == FlagOp::None ? eflags & flag::kPf : !(std::popcount(result & 0xFFu) & 1);
+  }
+  bool af(uint32_t eflags) const {
+    switch (op) {
+      case FlagOp::None: return eflags & flag::kAf;
+      case FlagOp::Logic: return false;
+      default: return ((src1 ^ src2 ^ result) & 0x10) != 0;
+    }
+  }
+  bool of(uint32_t eflags) const {
+    switch (op) {
+      case FlagOp::Add:
+      case FlagOp::Adc:
+      case FlagOp::Inc: return ((src1 ^ result) & (src2 ^ result) & sign()) != 0;
+      case FlagOp::Sub:
+      case FlagOp::Sbb:
+      case FlagOp::Dec: return ((src1 ^ src2) & (src1 ^ result) & sign()) != 0;
+      case FlagOp::Logic: return false;
+      default: return eflags & flag::kOf;
+    }
+  }
+
+  uint32_t arith_bits(uint32_t eflags) const {
+    if (op == FlagOp::None) return eflags & flag::kArith;
+    return (cf(eflags) ? flag::kCf : 0) | (pf(eflags) ? flag::kPf : 0) |
+           (af(eflags) ? flag::kAf : 0) | (zf(eflags) ? flag::kZf : 0) |
+           (sf(eflags) ? flag::kSf : 0) | (of(eflags) ? flag::kOf : 0);
+  }
+
+  // Condition codes in the order of the Jcc/SETcc/CMOVcc opcode's low nibble.
+  bool condition(unsigned cc, uint32_t eflags) const {
+    bool value;
+    switch (cc >> 1) {
+      case 0: value = of(eflags); break;
+      case 1: value = cf(eflags); break;
+      case 2: value = zf(eflags); break;
+      case 3: value = cf(eflags) || zf(eflags); break;
+      case 4: value = sf(eflags); break;
+      case 5: value = pf(eflags); break;
+      case 6: value = sf(eflags) != of(eflags); break;
+      default: value = zf(eflags) || (sf(eflags) != of(eflags)); break;
+    }
+    return value != (cc & 1);
+  }
+};
+
+}  // namespace x86lab::cpu
