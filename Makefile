@@ -1,0 +1,37 @@
+# Thin wrapper over meson + ninja. `make run` and `make test` are the two set-up commands:
+# both install missing Debian packages first, configure build/ if needed, and build.
+
+BUILD_DIR ?= build
+MESON_TEST_ARGS ?= --timeout-multiplier 10
+X86LAB := $(BUILD_DIR)/frontend/x86lab
+# The main job until a real guest boots: the hello ROM on the bare machine.
+RUN_ARGS ?= --machine bare --bios $(BUILD_DIR)/tests/programs/hello.bin --debugcon stdio
+
+.PHONY: all deps build run test clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	meson setup $(BUILD_DIR)
+
+build: deps $(BUILD_DIR)/build.ninja
+	ninja -C $(BUILD_DIR)
+
+run: build
+	$(X86LAB) $(RUN_ARGS)
+
+# Ends with one line `N passed, N failed` counted from meson's test log; exits non-zero when
+# any test failed.
+test: build
+	@rm -f $(BUILD_DIR)/meson-logs/testlog.json
+	@meson test -C $(BUILD_DIR) --print-errorlogs $(MESON_TEST_ARGS); \
+	  meson_status=$$?; \
+	  python3 scripts/test_summary.py $(BUILD_DIR)/meson-logs/testlog.json; \
+	  summary_status=$$?; \
+	  if [ $$meson_status -ne 0 ] || [ $$summary_status -ne 0 ]; then exit 1; fi
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Counts meson's test results and prints one line: `N passed, N failed[, N skipped]`.
+
+Reads meson's testlog.json (one JSON object a line, one line a test). OK and EXPECTEDFAIL
+count as passed; FAIL, UNEXPECTEDPASS, TIMEOUT and ERROR as failed; SKIP as skipped.
+Exits 1 when any test failed or the log holds no tests, so `make test` fails with it.
+"""
+import json
+import sys
+
+PASSED = {"OK", "EXPECTEDFAIL"}
+SKIPPED = {"SKIP"}
+
+
+def main() -> int:
+    path = sys.argv[1] if len(sys.argv) > 1 else "build/meson-logs/testlog.json"
+    passed = failed = skipped = 0
+    try:
+        with open(path, encoding="utf-8") as log:
+            for line in log:
+                line = line.strip()
+                if not line:
+                    continue
+                result = json.loads(line).get("result", "ERROR")
+                if result in PASSED:
+                    passed += 1
+                elif result in SKIPPED:
+                    skipped += 1
+                else:
+                    failed += 1
+    except OSError as err:
+        print(f"test_summary: cannot read {path}: {err.strerror}; run meson test first",
+              file=sys.stderr)
+        failed = 1
+    summary = f"{passed} passed, {failed} failed"
+    if skipped:
+        summary += f", {skipped} skipped"
+    print(summary)
+    return 1 if failed or passed + skipped == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
