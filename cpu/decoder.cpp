@@ -156,8 +156,13 @@ class Selector {
   const Prepass& pre_;
   Insn& insn_;
   DecodeResult& result_;
+  uint8_t memory_segment(const ZydisDecodedOperand& z) const {
+    return segment_override_ != 0xFF ? segment_override_ : segment_id(z.mem.segment);
+  }
+
   Operand op_[4];
   unsigned count_ = 0;
+  uint8_t segment_override_ = 0xFF;
   unsigned immediates_ = 0;
 };
 
@@ -175,7 +180,7 @@ void Selector::collect_operands() {
       case ZYDIS_OPERAND_TYPE_MEMORY:
         o.kind = Kind::Mem;
         o.size = z.size / 8;
-        insn_.seg = segment_id(z.mem.segment);
+        insn_.seg = memory_segment(z);
         insn_.base = gpr_or_none(z.mem.base);
         insn_.index = gpr_or_none(z.mem.index);
         insn_.scale = scale_shift(z.mem.scale);
@@ -217,6 +222,17 @@ void Selector::run() {
     const uint8_t value = in_.raw.prefixes[i].value;
     if (value == 0xF3) insn_.prefixes = (insn_.prefixes & ~prefix::kRepne) | prefix::kRep;
     if (value == 0xF2) insn_.prefixes = (insn_.prefixes & ~prefix::kRep) | prefix::kRepne;
+    // Zydis reads 2E/3E before a branch as hints; to the CPU they are segment overrides,
+    // and the last one wins.
+    switch (value) {
+      case 0x26: segment_override_ = kEs; break;
+      case 0x2E: segment_override_ = kCs; break;
+      case 0x36: segment_override_ = kSs; break;
+      case 0x3E: segment_override_ = kDs; break;
+      case 0x64: segment_override_ = kFs; break;
+      case 0x65: segment_override_ = kGs; break;
+      default: break;
+    }
   }
   collect_operands();
   Handler h = nullptr;
@@ -242,7 +258,7 @@ Handler Selector::select_string_family() {
     const ZydisDecodedOperand& z = ops_[i];
     if (z.type == ZYDIS_OPERAND_TYPE_MEMORY &&
         (z.mem.base == ZYDIS_REGISTER_SI || z.mem.base == ZYDIS_REGISTER_ESI)) {
-      insn_.seg = segment_id(z.mem.segment);
+      insn_.seg = memory_segment(z);
     }
   }
   const bool a32 = in_.address_width == 32;
@@ -411,7 +427,7 @@ Handler Selector::select() {
     case ZYDIS_MNEMONIC_CWD: case ZYDIS_MNEMONIC_CDQ: return select_convert_dx(sz);
     case ZYDIS_MNEMONIC_XLAT: {
       for (unsigned i = 0; i < in_.operand_count; ++i) {
-        if (ops_[i].type == ZYDIS_OPERAND_TYPE_MEMORY) insn_.seg = segment_id(ops_[i].mem.segment);
+        if (ops_[i].type == ZYDIS_OPERAND_TYPE_MEMORY) insn_.seg = memory_segment(ops_[i]);
       }
       return kXlat;
     }

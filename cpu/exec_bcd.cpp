@@ -44,7 +44,8 @@ void das(Cpu& cpu, const Insn&) {
   bool carry = false;
   bool aux = false;
   if ((al & 0x0F) > 9 || old_af) {
-    carry = old_cf || al < 6;
+    // Later CPUs carry the borrow of this step into CF; the 8086 does not.
+    carry = old_cf || (al < 6 && cpu.model() != CpuModel::I8086);
     al = static_cast<uint8_t>(al - 6);
     aux = true;
   }
@@ -84,6 +85,10 @@ void ascii_adjust(Cpu& cpu, const Insn&) {
 void aam(Cpu& cpu, const Insn& insn) {
   const uint8_t base = static_cast<uint8_t>(insn.imm);
   if (base == 0) {
+    // The 8086 has already set the flags as for a zero result when it finds the divisor zero.
+    if (cpu.model() == CpuModel::I8086) {
+      cpu.set_arith_flags((cpu.eflags() & (flag::kCf | flag::kAf | flag::kOf)) | szp8(0));
+    }
     throw CpuFault{static_cast<uint8_t>(Vector::DivideError), false, 0,
                    cpu.model() == CpuModel::I8086};
   }
