@@ -1,0 +1,227 @@
+#include "frontend/cli.hpp"
+
+#include <boost/program_options.hpp>
+#include <cctype>
+#include <charconv>
+#include <sstream>
+#include <vector>
+
+namespace x86lab::frontend {
+
+namespace po = boost::program_options;
+
+namespace {
+
+// Options that later issues implement. They are declared so --help shows them and so using one
+// fails loudly instead of being ignored. `takes_value` says whether QEMU's form has an argument.
+struct PlannedOption {
+  const char* spelling;  // for Boost: "long" or "long,s" or ",s"
+  const char* shown;     // as the user typed it, for the message
+  bool takes_value;
+  const char* help;
+};
+constexpr PlannedOption kPlanned[] = {
+    {"fda", "--fda", true, "floppy disk image A"},
+    {"fdb", "--fdb", true, "floppy disk image B"},
+    {"hda", "--hda", true, "hard disk image (primary master)"},
+    {"hdb", "--hdb", true, "hard disk image (primary slave)"},
+    {"cdrom", "--cdrom", true, "CD-ROM image (ISO)"},
+    {"boot", "--boot", true, "boot order, e.g. c, d, a"},
+    {"serial", "--serial", true, "COM1 backend: stdio, file:PATH, none"},
+    {"display", "--display", true, "sdl or none"},
+    {"nographic", "--nographic", false, "no window; serial on stdio"},
+    {"kernel", "--kernel", true, "Linux bzImage to boot directly"},
+    {"initrd", "--initrd", true, "initial ramdisk for --kernel"},
+    {"append", "--append", true, "kernel command line for --kernel"},
+    {"snapshot", "--snapshot", false, "write disk changes to a temporary overlay"},
+    {"monitor", "--monitor", true, "monitor console: stdio, none"},
+    {"gdb", "--gdb", true, "gdb stub, e.g. tcp::1234"},
+    {",s", "-s", false, "shorthand for --gdb tcp::1234"},
+    {",S", "-S", false, "do not start the CPU until the monitor or gdb says so"},
+    {"trace", "--trace", true, "trace categories, e.g. cpu,pic"},
+    {"screen-dump", "--screen-dump", true, "write the text screen to FILE at exit"},
+    {"screenshot", "--screenshot", true, "write a PNG of the screen to FILE at exit"},
+    {"magic-break", "--magic-break", false, "stop on the Bochs magic breakpoint (xchg bx,bx)"},
+};
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string valid_cpu_models() { return "8086, 286, 386, pentium-pro"; }
+
+machine::MachineKind parse_machine(std::string_view text) {
+  const std::string name = lower(text);
+  if (name == "bare") return machine::MachineKind::Bare;
+  if (name == "pc") {
+    throw UsageError("machine 'pc' is not implemented yet; use --machine bare");
+  }
+  throw UsageError("unknown machine '" + std::string(text) + "'; valid: bare, pc (not yet)");
+}
+
+}  // namespace
+
+uint64_t parse_count(std::string_view option, std::string_view text) {
+  uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value == 0) {
+    throw UsageError("invalid value '" + std::string(text) + "' for " + std::string(option) +
+                     "; give a positive whole number");
+  }
+  return value;
+}
+
+uint64_t parse_memory_size(std::string_view text) {
+  const std::string bad = "invalid memory size '" + std::string(text) +
+                          "'; give MiB between 1 and 3584, e.g. 32, 64M, 1G";
+  uint64_t value = 0;
+  const char* const first = text.data();
+  const char* const last = first + text.size();
+  const auto [end, ec] = std::from_chars(first, last, value);
+  if (end == first || ec != std::errc{}) throw UsageError(bad);
+  const std::string suffix = lower(std::string_view(end, static_cast<size_t>(last - end)));
+  uint64_t unit;
+  if (suffix.empty() || suffix == "m" || suffix == "mb" || suffix == "mib") {
+    unit = machine::kMiB;
+  } else if (suffix == "g" || suffix == "gb" || suffix == "gib") {
+    unit = 1024 * machine::kMiB;
+  } else {
+    throw UsageError(bad);
+  }
+  if (value > machine::kMaxMemoryBytes / unit) throw UsageError(bad);
+  const uint64_t bytes = value * unit;
+  if (bytes < machine::kMinMemoryBytes) throw UsageError(bad);
+  return bytes;
+}
+
+machine::DebugconTarget parse_debugcon(std::string_view text) {
+  using Kind = machine::DebugconTarget::Kind;
+  if (text == "stdio") return {Kind::Stdio, {}};
+  if (text == "none" || text == "null") return {Kind::None, {}};
+  if (text.starts_with("file:") && text.size() > 5) {
+    return {Kind::File, std::string(text.substr(5))};
+  }
+  throw UsageError("invalid --debugcon '" + std::string(text) + "'; valid: stdio, none, file:PATH");
+}
+
+CommandLine parse_command_line(int argc, const char* const argv[]) {
+  po::options_description general("General");
+  general.add_options()                          //
+      ("help,h", "print this help and exit")     //
+      ("version", "print the version and exit")  //
+      ("stats", "print instructions retired and MIPS on stderr at exit");
+
+  po::options_description machine_opts("Machine");
+  machine_opts.add_options()  //
+      ("machine,M", po::value<std::string>()->value_name("NAME"),
+       "machine: bare (CPU, RAM, ROM, debug ports); pc is not implemented yet")  //
+      ("cpu", po::value<std::string>()->value_name("MODEL"),
+       "CPU model: 8086, 286, 386, pentium-pro (default)")  //
+      ("memory,m", po::value<std::string>()->value_name("SIZE"),
+       "RAM in MiB, suffix M or G allowed (default 32M)")  //
+      ("bios", po::value<std::string>()->value_name("FILE"),
+       "raw ROM image mapped to end at 1 MiB and at 4 GiB (default: the built-in demo)")  //
+      ("no-reboot", "end the run when the CPU shuts down instead of resetting it")        //
+      ("deterministic", "derive guest time from the instruction count only");
+
+  po::options_description debug_opts("Debugging and testing");
+  debug_opts.add_options()  //
+      ("debugcon", po::value<std::string>()->value_name("TARGET"),
+       "port 0xE9 output: stdio (default), file:PATH, none")  //
+      ("max-instructions", po::value<std::string>()->value_name("N"),
+       "stop with exit code 2 after N instructions");
+
+  po::options_description planned("Not implemented yet (later issues; using one is an error)");
+  for (const PlannedOption& p : kPlanned) {
+    if (p.takes_value) {
+      planned.add_options()(p.spelling, po::value<std::string>()->value_name("ARG"), p.help);
+    } else {
+      planned.add_options()(p.spelling, p.help);
+    }
+  }
+
+  po::options_description hidden;
+  hidden.add_options()("positional", po::value<std::vector<std::string>>());
+  po::positional_options_description positional;
+  positional.add("positional", -1);
+
+  po::options_description visible;
+  visible.add(general).add(machine_opts).add(debug_opts).add(planned);
+  po::options_description all;
+  all.add(visible).add(hidden);
+
+  po::variables_map vm;
+  try {
+    const int style =
+        po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    po::store(
+        po::command_line_parser(argc, argv).options(all).positional(positional).style(style).run(),
+        vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string(e.what()) + "; x86lab --help lists the options");
+  }
+
+  CommandLine cl;
+  if (vm.count("help")) {
+    std::ostringstream text;
+    text << "usage: x86lab [options]\n"
+            "With no options, runs the built-in demo ROM on the bare machine.\n"
+            "Exit codes: 0 halted, (v << 1) | 1 when the guest writes v to port 0xF4,\n"
+            "1 runtime error or CPU shutdown, 2 command-line error or instruction limit.\n"
+         << visible << '\n';
+    cl.action = CommandLine::Action::Help;
+    cl.help_text = text.str();
+    return cl;
+  }
+  if (vm.count("version")) {
+    cl.action = CommandLine::Action::Version;
+    return cl;
+  }
+  if (vm.count("positional")) {
+    throw UsageError("unexpected argument '" +
+                     vm["positional"].as<std::vector<std::string>>().front() +
+                     "'; x86lab takes options only (--bios FILE, ...)");
+  }
+  for (const PlannedOption& p : kPlanned) {
+    const std::string_view spelling = p.spelling;
+    // Boost keys a short-only option by its dash form ("-s"), others by the long name.
+    std::string key = "-";
+    if (spelling.starts_with(',')) {
+      key.push_back(spelling[1]);
+    } else {
+      key.assign(spelling.substr(0, spelling.find(',')));
+    }
+    if (vm.count(key))
+      throw UsageError("option '" + std::string(p.shown) + "' is not implemented yet");
+  }
+
+  machine::MachineConfig& config = cl.config;
+  if (vm.count("machine")) config.kind = parse_machine(vm["machine"].as<std::string>());
+  if (vm.count("cpu")) {
+    const std::string name = vm["cpu"].as<std::string>();
+    const auto model = cpu::parse_cpu_model(lower(name));
+    if (!model) {
+      throw UsageError("unknown CPU model '" + name + "'; valid: " + valid_cpu_models());
+    }
+    config.cpu_model = *model;
+  }
+  if (vm.count("memory")) config.memory_bytes = parse_memory_size(vm["memory"].as<std::string>());
+  if (vm.count("bios")) {
+    config.bios_path = vm["bios"].as<std::string>();
+    if (config.bios_path.empty()) throw UsageError("--bios needs a file name");
+  }
+  if (vm.count("debugcon")) config.debugcon = parse_debugcon(vm["debugcon"].as<std::string>());
+  if (vm.count("max-instructions")) {
+    config.max_instructions =
+        parse_count("--max-instructions", vm["max-instructions"].as<std::string>());
+  }
+  config.no_reboot = vm.count("no-reboot") != 0;
+  config.deterministic = vm.count("deterministic") != 0;
+  cl.stats = vm.count("stats") != 0;
+  return cl;
+}
+
+}  // namespace x86lab::frontend
