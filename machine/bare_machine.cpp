@@ -46,7 +46,8 @@ BareMachine::BareMachine(const MachineConfig& config, std::span<const uint8_t> r
     throw std::runtime_error("the bare machine takes a ROM image of 1 byte to 1 MiB");
   }
   map_rom(rom);
-  debugcon_.attach(io_);
+  debug_port_.register_ports(io_);
+  debug_port_.set_console_output([this](uint8_t byte) { debugcon_.put(byte); });
   debug_exit_.attach(io_, [this] {
     cpu_.request_stop();
     cpu_.request_block_exit();

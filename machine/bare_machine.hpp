@@ -12,6 +12,7 @@
 #include "bus/io_space.hpp"
 #include "bus/physical_memory.hpp"
 #include "cpu/cpu.hpp"
+#include "devices/debug_port.hpp"
 #include "machine/debug_ports.hpp"
 #include "machine/machine_config.hpp"
 
@@ -61,7 +62,8 @@ class BareMachine {
   bus::PhysicalMemory memory_;
   bus::IoSpace io_;
   cpu::Cpu cpu_;
-  DebugConsole debugcon_;
+  devices::DebugPort debug_port_;
+  DebugconSink debugcon_;
   DebugExit debug_exit_;
   uint64_t retired_at_reset_ = 0;
   unsigned resets_without_progress_ = 0;

@@ -6,7 +6,7 @@
 
 namespace x86lab::machine {
 
-DebugConsole::DebugConsole(const DebugconTarget& target) {
+DebugconSink::DebugconSink(const DebugconTarget& target) {
   switch (target.kind) {
     case DebugconTarget::Kind::None:
       break;
@@ -24,25 +24,18 @@ DebugConsole::DebugConsole(const DebugconTarget& target) {
   }
 }
 
-DebugConsole::~DebugConsole() {
+DebugconSink::~DebugconSink() {
   flush();
   if (owns_file_) std::fclose(out_);
 }
 
-void DebugConsole::attach(bus::IoSpace& io) {
-  io.register_ports(
-      kDebugconPort, 1, "debugcon", bus::kIoByte,
-      [](uint16_t, unsigned) -> uint32_t { return kDebugconPort; },
-      [this](uint16_t, unsigned, uint32_t value) { put(static_cast<uint8_t>(value)); });
-}
-
-void DebugConsole::put(uint8_t byte) {
+void DebugconSink::put(uint8_t byte) {
   if (!out_) return;
   std::fputc(byte, out_);
   if (byte == '\n') std::fflush(out_);
 }
 
-void DebugConsole::flush() {
+void DebugconSink::flush() {
   if (out_) std::fflush(out_);
 }
 

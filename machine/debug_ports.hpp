@@ -1,33 +1,30 @@
-// The two ports test programs talk to, as on Bochs and QEMU:
-//  - the debug console at 0xE9: bytes written appear on stdout or in a file; a read returns
-//    0xE9, which is how a guest detects the port;
-//  - QEMU's isa-debug-exit at 0xF4: writing v ends the emulator with exit code (v << 1) | 1.
-// They live in machine/ until devices/ grows a home for them.
+// The host side of the ports test programs talk to, as on Bochs and QEMU:
+//  - DebugconSink: where the bytes of the debug console (devices::DebugPort, port 0xE9) go:
+//    stdout, a file, or nowhere;
+//  - DebugExit: QEMU's isa-debug-exit at 0xF4: writing v ends the emulator with exit code
+//    (v << 1) | 1. It ends the process, so it belongs to the machine, not to devices/.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
 #include <optional>
-#include <string>
 
 #include "bus/io_space.hpp"
 #include "machine/machine_config.hpp"
 
 namespace x86lab::machine {
 
-inline constexpr uint16_t kDebugconPort = 0xE9;
 inline constexpr uint16_t kDebugExitPort = 0xF4;
 
-class DebugConsole {
+class DebugconSink {
  public:
   // Opens the target (a file is created or truncated). Throws std::runtime_error naming the
   // file when it cannot be opened.
-  explicit DebugConsole(const DebugconTarget& target);
-  DebugConsole(const DebugConsole&) = delete;
-  DebugConsole& operator=(const DebugConsole&) = delete;
-  ~DebugConsole();
+  explicit DebugconSink(const DebugconTarget& target);
+  DebugconSink(const DebugconSink&) = delete;
+  DebugconSink& operator=(const DebugconSink&) = delete;
+  ~DebugconSink();
 
-  void attach(bus::IoSpace& io);
   void put(uint8_t byte);
   void flush();
 
