@@ -133,7 +133,8 @@ void Cpu::load_segment(unsigned seg, uint16_t selector) {
 }
 
 void Cpu::segment_limit_fault(unsigned seg) {
-  if (seg == kSs) raise_fault(Vector::StackFault, 0);
+  // The 286 reports every real-mode segment overrun as #GP (its "interrupt 13").
+  if (seg == kSs && model_ != CpuModel::I80286) raise_fault(Vector::StackFault, 0);
   raise_fault(Vector::GeneralProtection, 0);
 }
 

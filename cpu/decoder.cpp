@@ -26,6 +26,7 @@ struct Prepass {
   bool escape = false;       // a coprocessor instruction decoded for its length only
   bool set_mo = false;       // 8086 D0-D3 /6
   bool mov_to_cs = false;    // 8086 8E /1
+  uint8_t removed_locks = 0; // LOCK prefixes taken out before Zydis (8086/286)
 };
 
 bool is_legacy_prefix(uint8_t b, CpuModel model) {
@@ -44,6 +45,15 @@ void model_prepass(CpuModel model, Prepass& p, size_t available) {
   size_t i = 0;
   while (i < available && i < 15 && is_legacy_prefix(p.bytes[i], model)) {
     if (p.bytes[i] == 0xF1) p.bytes[i] = 0xF0;
+    if (p.bytes[i] == 0xF0 && !at_least(model, CpuModel::I80386)) {
+      // Before the 386, LOCK is accepted on any instruction. Zydis would reject it where a
+      // 386 raises #UD, so it is taken out here and counted back into the length.
+      std::memmove(&p.bytes[i], &p.bytes[i + 1], p.bytes.size() - i - 1);
+      p.bytes.back() = 0;
+      ++p.removed_locks;
+      --available;
+      continue;
+    }
     ++i;
   }
   p.opcode_at = i;
@@ -545,10 +555,11 @@ DecodeResult Decoder::decode(const uint8_t* bytes, size_t available, DecodeMode 
   Prepass pre;
   std::memcpy(pre.bytes.data(), bytes, available);
   model_prepass(model_, pre, available);
+  available -= pre.removed_locks;
   if (pre.forced) {
     if (pre.forced_length > available) return {DecodeStatus::Truncated, true};
     out.fn = pre.forced;
-    out.length = pre.forced_length;
+    out.length = static_cast<uint8_t>(pre.forced_length + pre.removed_locks);
     result.ends_block = true;
     return result;
   }
@@ -569,11 +580,19 @@ DecodeResult Decoder::decode(const uint8_t* bytes, size_t available, DecodeMode 
   }
   if (!ZYAN_SUCCESS(status)) {
     out.fn = kInvalidOpcode;
-    out.length = static_cast<uint8_t>(std::max<size_t>(pre.opcode_at + 1, 1));
+    out.length = static_cast<uint8_t>(std::max<size_t>(pre.opcode_at + 1, 1) + pre.removed_locks);
     result.ends_block = true;
     return result;
   }
   Selector(model_, in, ops, pre, out, result).run();
+  if (pre.removed_locks) {
+    out.length = static_cast<uint8_t>(out.length + pre.removed_locks);
+    out.prefixes |= prefix::kLock;
+  }
+  if (model_ == CpuModel::I80286 && out.length > 10) {
+    out.fn = kGeneralProtection0;  // the 286 limits an instruction to 10 bytes
+    result.ends_block = true;
+  }
   return result;
 }
 

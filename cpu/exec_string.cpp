@@ -1,6 +1,8 @@
 // String instructions with their REP forms. Each iteration commits its register updates, so a
 // fault in the middle leaves the state a real CPU leaves: the completed iterations done, EIP
 // at the instruction, ready to resume.
+#include <initializer_list>
+
 #include "cpu/handlers.hpp"
 
 namespace x86lab::cpu {
@@ -15,34 +17,60 @@ void string_op(Cpu& cpu, const Insn& insn) {
   auto advance = [&](unsigned index) {
     cpu.set_reg<A>(index, static_cast<A>(cpu.reg<A>(index) + step));
   };
+  // The 286 steps an index register even when the access through it faults (its microcode
+  // updates the pointer in parallel); later CPUs leave the registers for a clean restart.
+  const bool steps_on_fault = cpu.model() == CpuModel::I80286;
+  // Under REP it also counts CX down, once when a read faults and twice for a write.
+  auto guarded = [&](auto&& access, std::initializer_list<unsigned> step_on_fault,
+                     bool is_write = false) {
+    if (!steps_on_fault) return access();
+    try {
+      return access();
+    } catch (const CpuFault&) {
+      for (unsigned index : step_on_fault) advance(index);
+      if constexpr (R != Rep::None) {
+        cpu.set_reg<A>(kEcx, static_cast<A>(cpu.reg<A>(kEcx) - (is_write ? 2 : 1)));
+      }
+      throw;
+    }
+  };
   auto once = [&]() {
     const A si = cpu.reg<A>(kEsi);
     const A di = cpu.reg<A>(kEdi);
     switch (Op) {
-      case StringOp::Movs:
-        cpu.write_mem<T>(kEs, di, cpu.read_mem<T>(insn.seg, si));
+      case StringOp::Movs: {
+        const T value = guarded([&] { return cpu.read_mem<T>(insn.seg, si); }, {kEsi});
+        guarded([&] { cpu.write_mem<T>(kEs, di, value); }, {kEsi, kEdi}, true);
         advance(kEsi);
         advance(kEdi);
         break;
+      }
       case StringOp::Cmps: {
-        const T a = cpu.read_mem<T>(insn.seg, si);
-        const T b = cpu.read_mem<T>(kEs, di);
+        // The 286 reads ES:DI first; later CPUs fault on DS:SI first.
+        T a, b;
+        if (steps_on_fault) {
+          b = guarded([&] { return cpu.read_mem<T>(kEs, di); }, {kEdi});
+          a = guarded([&] { return cpu.read_mem<T>(insn.seg, si); }, {kEdi, kEsi});
+        } else {
+          a = cpu.read_mem<T>(insn.seg, si);
+          b = cpu.read_mem<T>(kEs, di);
+        }
         cpu.set_lazy<T>(FlagOp::Sub, static_cast<T>(a - b), a, b);
         advance(kEsi);
         advance(kEdi);
         break;
       }
       case StringOp::Stos:
-        cpu.write_mem<T>(kEs, di, cpu.reg<T>(kEax));
+        guarded([&] { cpu.write_mem<T>(kEs, di, cpu.reg<T>(kEax)); }, {kEdi}, true);
         advance(kEdi);
         break;
       case StringOp::Lods:
-        cpu.set_reg<T>(kEax, cpu.read_mem<T>(insn.seg, si));
+        cpu.set_reg<T>(kEax, guarded([&] { return cpu.read_mem<T>(insn.seg, si); }, {kEsi}));
         advance(kEsi);
         break;
       case StringOp::Scas: {
         const T a = cpu.reg<T>(kEax);
-        const T b = cpu.read_mem<T>(kEs, di);
+        const T b = guarded([&] { return cpu.read_mem<T>(kEs, di); }, {kEdi});
         cpu.set_lazy<T>(FlagOp::Sub, static_cast<T>(a - b), a, b);
         advance(kEdi);
         break;
@@ -51,7 +79,7 @@ void string_op(Cpu& cpu, const Insn& insn) {
         const uint16_t port = cpu.reg<uint16_t>(kEdx);
         cpu.check_io_permission(port, sizeof(T));
         // Probe the destination first: a fault must not lose the port's data.
-        (void)cpu.read_mem<T>(kEs, di);
+        guarded([&] { (void)cpu.read_mem<T>(kEs, di); }, {kEdi}, true);
         cpu.write_mem<T>(kEs, di, static_cast<T>(cpu.io().read(port, sizeof(T))));
         advance(kEdi);
         break;
@@ -59,7 +87,8 @@ void string_op(Cpu& cpu, const Insn& insn) {
       case StringOp::Outs: {
         const uint16_t port = cpu.reg<uint16_t>(kEdx);
         cpu.check_io_permission(port, sizeof(T));
-        cpu.io().write(port, sizeof(T), cpu.read_mem<T>(insn.seg, si));
+        const T value = guarded([&] { return cpu.read_mem<T>(insn.seg, si); }, {kEsi});
+        cpu.io().write(port, sizeof(T), value);
         advance(kEsi);
         break;
       }

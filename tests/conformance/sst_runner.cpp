@@ -35,6 +35,7 @@ struct Options {
   fs::path known;
   std::string only;
   bool verbose = false;
+  long index = -1;
 };
 
 struct OpcodeInfo {
@@ -136,6 +137,7 @@ class SuiteRunner {
     got[moo::kFlags] = static_cast<uint16_t>(cpu_.eflags());
 
     uint16_t mask = flags_mask;
+    const uint32_t address_mask = model_ == CpuModel::I8086 ? 0xFFFFFu : 0xFFFFFFu;
     if (model_ == CpuModel::I80286) mask &= 0x0FFF;  // IOPL/NT cannot be real in real mode
 
     std::ostringstream diff;
@@ -156,14 +158,18 @@ class SuiteRunner {
     // Where an exception pushed a FLAGS image, its undefined bits are masked like the
     // register's. The 286 files say where (EXCP); on the 8086 a divide error (DIV, IDIV, AAM)
     // leaves an interrupt frame of three words below the initial SP.
+    // The frame is IP, CS, FLAGS from the final SP up. (The 286 files' flag address is
+    // off by one when SP is odd, so it is computed here.)
     std::optional<uint32_t> flags_image;
-    if (test.exception) flags_image = test.exception->flag_address;
     const uint8_t opcode = first_opcode(test.bytes);
-    if (model_ == CpuModel::I8086 && (opcode == 0xF6 || opcode == 0xF7 || opcode == 0xD4) &&
+    const bool divide_8086 =
+        model_ == CpuModel::I8086 && (opcode == 0xF6 || opcode == 0xF7 || opcode == 0xD4) &&
         (out.mask & (1u << moo::kSp)) &&
-        out.regs[moo::kSp] == static_cast<uint16_t>(in.regs[moo::kSp] - 6)) {
-      flags_image = ((uint32_t{in.regs[moo::kSs]} << 4) +
-                     static_cast<uint16_t>(in.regs[moo::kSp] - 2)) & 0xFFFFF;
+        out.regs[moo::kSp] == static_cast<uint16_t>(in.regs[moo::kSp] - 6);
+    if (test.exception || divide_8086) {
+      const uint16_t ss = (out.mask & (1u << moo::kSs)) ? out.regs[moo::kSs] : in.regs[moo::kSs];
+      const uint16_t sp = out.regs[moo::kSp];
+      flags_image = ((uint32_t{ss} << 4) + static_cast<uint16_t>(sp + 4)) & address_mask;
     }
     for (const auto& [address, value] : out.ram) {
       uint8_t want = value;
@@ -173,7 +179,7 @@ class SuiteRunner {
         if (address == fa) {
           want &= static_cast<uint8_t>(mask);
           have &= static_cast<uint8_t>(mask);
-        } else if (address == ((fa + 1) & (model_ == CpuModel::I8086 ? 0xFFFFFu : ~0u))) {
+        } else if (address == ((fa + 1) & address_mask)) {
           want &= static_cast<uint8_t>(mask >> 8);
           have &= static_cast<uint8_t>(mask >> 8);
         }
@@ -232,6 +238,7 @@ int main(int argc, char** argv) {
     else if (a == "--known") opt.known = value();
     else if (a == "--only") opt.only = value();
     else if (a == "--verbose") opt.verbose = true;
+    else if (a == "--index") opt.index = std::stol(value());
     else return usage();
   }
   if (opt.suite != "8086" && opt.suite != "80286") return usage();
@@ -274,6 +281,7 @@ int main(int argc, char** argv) {
     const std::vector<MooTest> tests = read_moo_file(path.string());
     for (size_t ordinal = 0; ordinal < tests.size(); ++ordinal) {
       const MooTest& test = tests[ordinal];
+      if (opt.index >= 0 && static_cast<long>(ordinal) != opt.index) continue;
       const int reg = file_reg >= 0 ? file_reg : modrm_reg_of(test.bytes, two_byte);
       const OpcodeInfo info = opcode_info(opcodes, opcode, reg);
       if (info.status == "undefined" || revoked.count(test.hash)) {
