@@ -1,6 +1,8 @@
 // Interrupt request lines. A device holds an IrqLine and drives its level; the interrupt
 // controller (on a PC the 8259 pair) implements IrqSink and decides what an edge or a level
 // means. A default-made IrqLine is connected to nothing, so a device works without one.
+// An IrqLine remembers the level it drives and forwards changes only, so a device keeps one
+// for its whole life rather than making a new one for each change.
 #pragma once
 
 #include <cstdint>
