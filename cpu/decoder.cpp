@@ -248,6 +248,7 @@ void Selector::run() {
   Handler h = nullptr;
   if (pre_.escape) {
     h = kEscape;
+    insn_.aux = k(1) == Kind::Mem ? 1 : 0;
   } else if (model_ != CpuModel::PentiumPro && is_post_386(in_.mnemonic)) {
     h = nullptr;
   } else {

@@ -86,8 +86,11 @@ void aam(Cpu& cpu, const Insn& insn) {
   const uint8_t base = static_cast<uint8_t>(insn.imm);
   if (base == 0) {
     // The 8086 has already set the flags as for a zero result when it finds the divisor zero.
+    // The 286 leaves SF and ZF clear and PF set (measured on a Harris 80C286).
     if (cpu.model() == CpuModel::I8086) {
       cpu.set_arith_flags((cpu.eflags() & (flag::kCf | flag::kAf | flag::kOf)) | szp8(0));
+    } else if (cpu.model() == CpuModel::I80286) {
+      cpu.set_arith_flags((cpu.eflags() & (flag::kCf | flag::kAf | flag::kOf)) | flag::kPf);
     }
     throw CpuFault{static_cast<uint8_t>(Vector::DivideError), false, 0,
                    cpu.model() == CpuModel::I8086};

@@ -59,14 +59,14 @@ template <typename T, Kind F, Kind>
 struct Pop {
   static void run(Cpu& cpu, const Insn& insn) {
     if constexpr (F == Kind::Mem) {
-      // The destination address is computed with the stack pointer already incremented, and
-      // the stack pointer is only committed once the write succeeded.
+      // The destination address is computed with the stack pointer already incremented.
+      // A fault on the write restores it (a 286 leaves it incremented).
       const uint32_t old_sp = cpu.gpr(kEsp);
       const T value = cpu.pop<T>();
       try {
         write_first<T, F>(cpu, insn, value);
       } catch (...) {
-        cpu.gpr(kEsp) = old_sp;
+        if (cpu.model() != CpuModel::I80286) cpu.gpr(kEsp) = old_sp;
         throw;
       }
     } else {

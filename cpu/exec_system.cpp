@@ -116,9 +116,13 @@ void wait(Cpu& cpu, const Insn&) {
 
 // A coprocessor instruction with no coprocessor present: the CPU computes the address and
 // does nothing else, unless CR0.EM or CR0.TS asks for a trap.
-void escape(Cpu& cpu, const Insn&) {
+// The 286 still runs the operand's bus cycles, so an operand past the segment limit faults.
+void escape(Cpu& cpu, const Insn& insn) {
   const uint32_t cr0 = cpu.regs().cr0;
   if (cr0 & 0xC) raise_fault(Vector::DeviceNotAvailable);  // EM or TS
+  if (insn.aux && cpu.model() == CpuModel::I80286) {
+    (void)cpu.read_mem<uint16_t>(insn.seg, cpu.effective_address(insn));
+  }
 }
 
 void invalid_opcode(Cpu&, const Insn&) { raise_fault(Vector::InvalidOpcode); }
