@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Command-line behaviour of the x86lab binary, one case a meson test.
+
+usage: cli_test.py X86LAB CASE
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+PLANNED = ["--fda", "--fdb", "--hda", "--hdb", "--cdrom", "--boot", "--serial", "--display",
+           "--nographic", "--kernel", "--initrd", "--append", "--snapshot", "--monitor",
+           "--gdb", "-s", "-S", "--trace", "--screen-dump", "--screenshot", "--magic-break"]
+TAKES_NO_VALUE = {"--nographic", "--snapshot", "-s", "-S", "--magic-break"}
+IMPLEMENTED = ["--help", "--version", "--stats", "--machine", "--cpu", "--memory", "--bios",
+               "--no-reboot", "--deterministic", "--debugcon", "--max-instructions"]
+
+
+class Failure(Exception):
+    pass
+
+
+def run(x86lab, *args):
+    proc = subprocess.run([x86lab, *args], capture_output=True, timeout=60)
+    return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(
+        errors="replace")
+
+
+def expect(condition, what):
+    if not condition:
+        raise Failure(what)
+
+
+def expect_one_line_error(x86lab, args, code, *needles):
+    rc, out, err = run(x86lab, *args)
+    shown = f"x86lab {' '.join(args)}: exit {rc}, stdout {out!r}, stderr {err!r}"
+    expect(rc == code, f"expected exit {code}; {shown}")
+    expect(out == "", f"expected nothing on stdout; {shown}")
+    lines = err.splitlines()
+    expect(len(lines) == 1, f"expected exactly one line on stderr; {shown}")
+    expect(lines[0].startswith("x86lab: "), f"expected the line to start 'x86lab: '; {shown}")
+    for needle in needles:
+        expect(needle in lines[0], f"expected {needle!r} in the message; {shown}")
+
+
+def case_help(x86lab):
+    rc, out, err = run(x86lab, "--help")
+    expect(rc == 0, f"--help exit {rc}")
+    expect(err == "", f"--help wrote to stderr: {err!r}")
+    for option in IMPLEMENTED + PLANNED:
+        expect(f" {option} " in out or f" {option}\n" in out or f"[ {option} ]" in out,
+               f"--help does not list {option}")
+    for group in ["General:", "Machine:", "Debugging and testing:", "Not implemented yet"]:
+        expect(group in out, f"--help lacks the group {group!r}")
+    rc_short, out_short, _ = run(x86lab, "-h")
+    expect(rc_short == 0 and out_short == out, "-h differs from --help")
+
+
+def case_version(x86lab):
+    rc, out, _ = run(x86lab, "--version")
+    expect(rc == 0, f"--version exit {rc}")
+    expect(out.startswith("x86lab ") and out.count("\n") == 1, f"--version printed {out!r}")
+
+
+def case_unknown_option(x86lab):
+    expect_one_line_error(x86lab, ["--frobnicate"], 2, "--frobnicate")
+    expect_one_line_error(x86lab, ["-q"], 2, "-q")
+
+
+def case_unexpected_argument(x86lab):
+    expect_one_line_error(x86lab, ["disk.img"], 2, "disk.img")
+
+
+def case_missing_value(x86lab):
+    expect_one_line_error(x86lab, ["--bios"], 2, "--bios")
+
+
+def case_missing_bios(x86lab):
+    path = "/nonexistent/x86lab-test/rom.bin"
+    expect_one_line_error(x86lab, ["--bios", path], 1, path, "not found")
+
+
+def case_bad_bios_files(x86lab):
+    with tempfile.TemporaryDirectory() as tmp:
+        expect_one_line_error(x86lab, ["--bios", tmp], 1, tmp, "directory")
+        empty = os.path.join(tmp, "empty.bin")
+        open(empty, "wb").close()
+        expect_one_line_error(x86lab, ["--bios", empty], 1, empty, "empty")
+        odd = os.path.join(tmp, "odd.bin")
+        with open(odd, "wb") as f:
+            f.write(b"\xf4" * 100)
+        expect_one_line_error(x86lab, ["--bios", odd], 1, odd, "512")
+        huge = os.path.join(tmp, "huge.bin")
+        with open(huge, "wb") as f:
+            f.write(b"\xf4" * (2 << 20))
+        expect_one_line_error(x86lab, ["--bios", huge], 1, huge, "larger")
+
+
+def case_not_implemented(x86lab):
+    for option in PLANNED:
+        args = [option] if option in TAKES_NO_VALUE else [option, "x"]
+        expect_one_line_error(x86lab, args, 2, f"option '{option}' is not implemented yet")
+
+
+def case_machine(x86lab):
+    expect_one_line_error(x86lab, ["--machine", "pc"], 2, "'pc'", "not implemented yet")
+    expect_one_line_error(x86lab, ["-M", "amiga"], 2, "'amiga'", "bare")
+    rc, out, _ = run(x86lab, "-M", "bare")
+    expect(rc == 0 and out.startswith("Hello from x86lab"), f"-M bare: exit {rc}, {out!r}")
+
+
+def case_cpu(x86lab):
+    expect_one_line_error(x86lab, ["--cpu", "z80"], 2, "'z80'", "8086, 286, 386, pentium-pro")
+    for model in ["8086", "286", "386", "pentium-pro"]:
+        rc, out, _ = run(x86lab, "--cpu", model)
+        expect(rc == 0 and out.startswith("Hello from x86lab"), f"--cpu {model}: exit {rc}")
+
+
+def case_memory(x86lab):
+    for bad in ["0", "4G", "3585", "abc", "12K", "-1", "1.5G", ""]:
+        expect_one_line_error(x86lab, ["-m", bad], 2, f"'{bad}'")
+    for good in ["1", "64M", "1G", "3584", "128mib"]:
+        rc, _, err = run(x86lab, "-m", good)
+        expect(rc == 0, f"-m {good}: exit {rc}, {err!r}")
+
+
+def case_debugcon(x86lab):
+    expect_one_line_error(x86lab, ["--debugcon", "tcp:1234"], 2, "'tcp:1234'")
+    expect_one_line_error(x86lab, ["--debugcon", "file:/nonexistent/dir/out.txt"], 1,
+                          "/nonexistent/dir/out.txt")
+    with tempfile.TemporaryDirectory() as tmp:
+        out_path = os.path.join(tmp, "debugcon.txt")
+        rc, out, _ = run(x86lab, "--debugcon", "file:" + out_path)
+        expect(rc == 0 and out == "", f"--debugcon file: exit {rc}, stdout {out!r}")
+        text = open(out_path, encoding="utf-8").read()
+        expect(text.startswith("Hello from x86lab\n"), f"debugcon file holds {text!r}")
+    rc, out, _ = run(x86lab, "--debugcon", "none")
+    expect(rc == 0 and out == "", f"--debugcon none: exit {rc}, stdout {out!r}")
+
+
+def case_max_instructions(x86lab):
+    for bad in ["0", "-5", "ten", "1e6"]:
+        expect_one_line_error(x86lab, ["--max-instructions", bad], 2, f"'{bad}'")
+    rc, _, err = run(x86lab, "--max-instructions", "3")
+    expect(rc == 2 and "stopped after 3 instructions" in err, f"exit {rc}, {err!r}")
+
+
+def case_stats(x86lab):
+    rc, _, err = run(x86lab, "--stats")
+    expect(rc == 0 and "instructions retired" in err and "MIPS" in err, f"stderr {err!r}")
+
+
+def case_demo(x86lab):
+    rc, out, err = run(x86lab)
+    expect(rc == 0, f"exit {rc}")
+    expect(out.startswith("Hello from x86lab\n"), f"stdout {out!r}")
+    expect(err == "x86lab: guest halted with interrupts disabled\n", f"stderr {err!r}")
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        return 2
+    x86lab, name = sys.argv[1], sys.argv[2]
+    case = globals().get("case_" + name.replace("-", "_"))
+    if case is None:
+        print(f"cli_test: no case {name!r}", file=sys.stderr)
+        return 2
+    try:
+        case(x86lab)
+    except Failure as failure:
+        print(f"FAIL {name}: {failure}")
+        return 1
+    print(f"ok {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
