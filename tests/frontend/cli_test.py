@@ -119,7 +119,8 @@ def case_cpu(x86lab):
 def case_memory(x86lab):
     for bad in ["0", "4G", "3585", "abc", "12K", "-1", "1.5G", ""]:
         expect_one_line_error(x86lab, ["-m", bad], 2, f"'{bad}'")
-    for good in ["1", "64M", "1G", "3584", "128mib"]:
+    # Sizes stay small: meson sets MALLOC_PERTURB_, which makes glibc touch all guest RAM.
+    for good in ["1", "64M", "128mib"]:
         rc, _, err = run(x86lab, "-m", good)
         expect(rc == 0, f"-m {good}: exit {rc}, {err!r}")
 
