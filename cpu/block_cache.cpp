@@ -39,7 +39,19 @@ void BlockCache::retire(Block* block) {
   }
 }
 
+const DecodedInsn* BlockCache::find_insn(uint32_t phys, uint32_t key) const {
+  const auto page = insns_by_page_.find(phys >> 12);
+  if (page == insns_by_page_.end()) return nullptr;
+  const auto it = page->second.find(((phys & 0xFFF) << 2) | (key & 3));
+  return it == page->second.end() ? nullptr : &it->second;
+}
+
+void BlockCache::remember_insn(uint32_t phys, uint32_t key, const DecodedInsn& decoded) {
+  insns_by_page_[phys >> 12][((phys & 0xFFF) << 2) | (key & 3)] = decoded;
+}
+
 void BlockCache::invalidate_page(uint32_t page_number) {
+  insns_by_page_.erase(page_number);
   const auto it = by_page_.find(page_number);
   if (it == by_page_.end()) return;
   const std::vector<Block*> victims = it->second;
@@ -53,6 +65,7 @@ void BlockCache::invalidate_all() {
   }
   by_address_.clear();
   by_page_.clear();
+  insns_by_page_.clear();
   direct_.fill(nullptr);
 }
 

@@ -23,6 +23,13 @@ struct Block {
   std::vector<uint32_t> pages;  // physical page numbers the bytes come from
 };
 
+// One decoded instruction remembered by physical address, so that blocks that overlap (a
+// loop body entered at its top and at a branch target) share one decode per instruction.
+struct DecodedInsn {
+  Insn insn;
+  bool ends_block;
+};
+
 class BlockCache {
  public:
   BlockCache();
@@ -37,6 +44,10 @@ class BlockCache {
   // collect_garbage(), because the run loop may be inside one of them.
   void invalidate_page(uint32_t page_number);
   void invalidate_all();
+
+  // Instructions that lie within one page are remembered until that page is written.
+  const DecodedInsn* find_insn(uint32_t phys, uint32_t key) const;
+  void remember_insn(uint32_t phys, uint32_t key, const DecodedInsn& decoded);
   void collect_garbage() {
     if (!graveyard_.empty()) graveyard_.clear();
   }
@@ -52,6 +63,8 @@ class BlockCache {
   std::unordered_map<uint32_t, std::unique_ptr<Block>> by_address_;  // one block per address
   std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
   std::vector<std::unique_ptr<Block>> graveyard_;
+  // page number -> (offset in page << 2 | key) -> instruction
+  std::unordered_map<uint32_t, std::unordered_map<uint32_t, DecodedInsn>> insns_by_page_;
 };
 
 }  // namespace x86lab::cpu

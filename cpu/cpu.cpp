@@ -181,43 +181,52 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
   };
 
   for (unsigned n = 0; n < kMaxBlockInstructions; ++n) {
-    uint8_t bytes[15];
-    size_t available = 0;
-    bool wrapped = false;
-    for (; available < sizeof bytes; ++available) {
-      uint32_t at = offset + static_cast<uint32_t>(available);
-      if (wraps_at_64k) {
-        if (at > 0xFFFF) wrapped = true;
-        at &= 0xFFFF;
-      } else if (at > cs.limit || (!code32 && at > 0xFFFF && cs.limit <= 0xFFFF)) {
-        break;
-      }
-      const uint32_t physical = code_linear_to_physical(cs.base + at);
-      bytes[available] = memory_.read<uint8_t>(physical);
-    }
+    const uint32_t insn_phys =
+        code_linear_to_physical(cs.base + (wraps_at_64k ? offset & 0xFFFF : offset));
     Insn insn;
-    const DecodeResult result = decoder_.decode(bytes, available, mode, insn);
-    if (result.status == DecodeStatus::Truncated) {
-      if (n > 0) break;  // decode it when it is reached: the fault belongs to that instruction
-      insn = Insn{};
-      insn.fn = kGeneralProtection0;  // runs past the code segment limit
-      insn.length = 1;
+    DecodeResult result;
+    bool wrapped = false;
+    const DecodedInsn* known = blocks_.find_insn(insn_phys, key);
+    if (known && (wraps_at_64k || offset + known->insn.length - 1 <= cs.limit) &&
+        (!wraps_at_64k || offset + known->insn.length <= 0x10000)) {
+      insn = known->insn;
+      result.ends_block = known->ends_block;
+    } else {
+      uint8_t bytes[15];
+      size_t available = 0;
+      for (; available < sizeof bytes; ++available) {
+        uint32_t at = offset + static_cast<uint32_t>(available);
+        if (wraps_at_64k) {
+          at &= 0xFFFF;
+        } else if (at > cs.limit) {
+          break;
+        }
+        bytes[available] = memory_.read<uint8_t>(code_linear_to_physical(cs.base + at));
+      }
+      result = decoder_.decode(bytes, available, mode, insn);
+      if (result.status == DecodeStatus::Truncated) {
+        if (n > 0) break;  // decode it when it is reached: the fault belongs to that instruction
+        insn = Insn{};
+        insn.fn = kGeneralProtection0;  // runs past the code segment limit
+        insn.length = 1;
+        result.ends_block = true;
+      }
+      wrapped = wraps_at_64k && offset + insn.length > 0x10000;
+      const bool one_page = ((insn_phys & 0xFFF) + insn.length) <= bus::kPageSize;
+      if (!wrapped && one_page && result.status == DecodeStatus::Ok) {
+        blocks_.remember_insn(insn_phys, key, DecodedInsn{insn, result.ends_block});
+      }
     }
-    for (uint32_t i = 0; i < insn.length; i += bus::kPageSize / 2) {
-      note_page(code_linear_to_physical(cs.base + ((offset + i) & (wraps_at_64k ? 0xFFFF : ~0u))));
-    }
+    note_page(insn_phys);
     note_page(code_linear_to_physical(
         cs.base + ((offset + insn.length - 1) & (wraps_at_64k ? 0xFFFF : ~0u))));
-    if (wraps_at_64k && offset + insn.length > 0x10000) {
-      wrapped = true;
-    }
     block->insns.push_back(insn);
     offset += insn.length;
     if (wrapped) {
       cacheable = false;  // its bytes depend on CS, not only on the physical address
       break;
     }
-    if (result.ends_block || result.status == DecodeStatus::Truncated) break;
+    if (result.ends_block) break;
     // Stop at a page boundary so a block's first page decides where it is found.
     if (((cs.base + offset) ^ (cs.base + regs_.eip)) & ~(bus::kPageSize - 1)) break;
   }

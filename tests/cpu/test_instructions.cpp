@@ -1,0 +1,118 @@
+// Behaviour the SingleStepTests do not cover: 32-bit operands in real mode, exception delivery
+// through the IVT on the later models, and flags a real CPU gives for known operands.
+#include <doctest/doctest.h>
+
+#include "tests/cpu/real_mode_harness.hpp"
+
+using namespace x86lab;
+using cpu::CpuModel;
+
+namespace {
+// Points IVT entry `vector` at 0200:0000, where a HLT waits.
+void install_halting_handler(tests::RealModeHarness& h, uint8_t vector) {
+  h.memory.write<uint16_t>(vector * 4u, 0x0000);
+  h.memory.write<uint16_t>(vector * 4u + 2, 0x0200);
+  h.memory.poke(0x2000, 0xF4);
+}
+}  // namespace
+
+TEST_CASE("32-bit operand and address size prefixes work in real mode on a 386") {
+  tests::RealModeHarness h(CpuModel::I80386);
+  h.load({
+      0x66, 0xB8, 0x78, 0x56, 0x34, 0x12,  // mov eax, 0x12345678
+      0x66, 0x05, 0xFF, 0xFF, 0x00, 0x00,  // add eax, 0x0000FFFF
+      0x66, 0xBB, 0x00, 0x01, 0x00, 0x00,  // mov ebx, 0x100
+      0x67, 0x66, 0x8B, 0x0B,              // mov ecx, [ebx]
+      0xF4,
+  });
+  h.memory.write<uint32_t>((uint32_t{tests::RealModeHarness::kCodeSegment} << 4) + 0x100,
+                           0xCAFEBABE);
+  h.run_to_halt();
+  CHECK(h.cpu.regs().gpr[cpu::kEax] == 0x12355677);
+  CHECK(h.cpu.regs().gpr[cpu::kEcx] == 0xCAFEBABE);
+}
+
+TEST_CASE("ADD sets carry, zero, adjust and parity as a real CPU does") {
+  tests::RealModeHarness h;
+  h.load({0xB0, 0xFF, 0x04, 0x01, 0xF4});  // mov al, 0xFF / add al, 1 / hlt
+  h.run_to_halt();
+  const uint32_t flags = h.cpu.eflags();
+  CHECK((flags & cpu::flag::kCf) != 0);
+  CHECK((flags & cpu::flag::kZf) != 0);
+  CHECK((flags & cpu::flag::kAf) != 0);
+  CHECK((flags & cpu::flag::kPf) != 0);
+  CHECK((flags & cpu::flag::kOf) == 0);
+  CHECK((flags & cpu::flag::kSf) == 0);
+}
+
+TEST_CASE("INC overflows at 0x7F and keeps the carry flag") {
+  tests::RealModeHarness h;
+  h.load({0xF9, 0xB0, 0x7F, 0xFE, 0xC0, 0xF4});  // stc / mov al, 0x7F / inc al / hlt
+  h.run_to_halt();
+  const uint32_t flags = h.cpu.eflags();
+  CHECK((flags & cpu::flag::kOf) != 0);
+  CHECK((flags & cpu::flag::kSf) != 0);
+  CHECK((flags & cpu::flag::kCf) != 0);
+}
+
+TEST_CASE("a divide error on a P6 pushes the address of the faulting DIV") {
+  tests::RealModeHarness h;
+  install_halting_handler(h, 0);
+  h.load({0x31, 0xC9, 0xF7, 0xF1, 0xF4});  // xor cx, cx / div cx / hlt
+  h.run_to_halt();
+  CHECK(h.cpu.regs().seg[cpu::kCs].selector == 0x0200);
+  const uint32_t sp = h.cpu.regs().gpr[cpu::kEsp] & 0xFFFF;
+  CHECK(sp == 0xFFFE - 6);
+  CHECK(h.memory.read<uint16_t>(0x90000 + sp) == 0x0002);  // IP of the DIV
+  CHECK(h.memory.read<uint16_t>(0x90000 + sp + 2) == tests::RealModeHarness::kCodeSegment);
+}
+
+TEST_CASE("the 8086 pushes the address after the DIV for a divide error") {
+  tests::RealModeHarness h(CpuModel::I8086);
+  install_halting_handler(h, 0);
+  h.load({0x31, 0xC9, 0xF7, 0xF1, 0xF4});
+  h.run_to_halt();
+  const uint32_t sp = h.cpu.regs().gpr[cpu::kEsp] & 0xFFFF;
+  CHECK(h.memory.read<uint16_t>(0x90000 + sp) == 0x0004);
+}
+
+TEST_CASE("UD2 raises invalid opcode through the IVT") {
+  tests::RealModeHarness h;
+  install_halting_handler(h, 6);
+  h.load({0x0F, 0x0B, 0xF4});
+  h.run_to_halt();
+  CHECK(h.cpu.regs().seg[cpu::kCs].selector == 0x0200);
+  const uint32_t sp = h.cpu.regs().gpr[cpu::kEsp] & 0xFFFF;
+  CHECK(h.memory.read<uint16_t>(0x90000 + sp) == 0x0000);
+}
+
+TEST_CASE("the 8086 shifts by the full CL count; later CPUs mask it to five bits") {
+  for (const auto model : {CpuModel::I8086, CpuModel::I80286}) {
+    tests::RealModeHarness h(model);
+    // mov ax, 1 / mov cl, 33 / shl ax, cl / hlt
+    h.load({0xB8, 0x01, 0x00, 0xB1, 0x21, 0xD3, 0xE0, 0xF4});
+    h.run_to_halt();
+    CHECK((h.cpu.regs().gpr[cpu::kEax] & 0xFFFF) == (model == CpuModel::I8086 ? 0 : 2));
+  }
+}
+
+TEST_CASE("PUSH SP pushes the decremented value on the 8086 only") {
+  for (const auto model : {CpuModel::I8086, CpuModel::I80286}) {
+    tests::RealModeHarness h(model);
+    h.load({0x54, 0xF4});  // push sp / hlt
+    h.run_to_halt();
+    CHECK(h.memory.read<uint16_t>(0x90000 + 0xFFFC) == (model == CpuModel::I8086 ? 0xFFFC : 0xFFFE));
+  }
+}
+
+TEST_CASE("CPUID reports a family-6 GenuineIntel part and only implemented features") {
+  tests::RealModeHarness h;
+  h.load({0x66, 0x31, 0xC0, 0x0F, 0xA2, 0x66, 0x89, 0xDE,  // xor eax,eax / cpuid / mov esi,ebx
+          0x66, 0xB8, 0x01, 0x00, 0x00, 0x00, 0x0F, 0xA2, 0xF4});  // mov eax,1 / cpuid / hlt
+  h.run_to_halt();
+  CHECK(h.cpu.regs().gpr[cpu::kEsi] == 0x756E6547);
+  CHECK(((h.cpu.regs().gpr[cpu::kEax] >> 8) & 0xF) == 6);
+  const uint32_t features = h.cpu.regs().gpr[cpu::kEdx];
+  CHECK((features & 1) == 0);  // no FPU claimed until the x87 exists
+  CHECK((features & (1u << 15)) != 0);  // CMOV
+}
