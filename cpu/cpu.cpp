@@ -40,6 +40,7 @@ Cpu::~Cpu() { memory_.set_code_observer(nullptr); }
 void Cpu::reset() {
   regs_ = Registers{};
   lazy_ = LazyFlags{};
+  x87_ = X87State{};
   eflags_ = eflags_fixed_ones_;
   for (SegmentCache& s : regs_.seg) s = SegmentCache{};
   regs_.ldtr = SegmentCache{};

@@ -16,6 +16,7 @@
 #include "cpu/insn.hpp"
 #include "cpu/lazy_flags.hpp"
 #include "cpu/registers.hpp"
+#include "cpu/x87.hpp"
 
 namespace x86lab::cpu {
 
@@ -106,6 +107,7 @@ class Cpu final : public bus::CodeWriteObserver {
 
   // Flags.
   LazyFlags& lazy() { return lazy_; }
+  X87State& x87() { return x87_; }
   template <typename T>
   void set_lazy(FlagOp op, T result, T src1, T src2) {
     lazy_.op = op;
@@ -206,6 +208,7 @@ class Cpu final : public bus::CodeWriteObserver {
   Registers regs_;
   uint32_t eflags_ = 2;  // non-lazy bits, and arithmetic bits when lazy_.op is None
   LazyFlags lazy_;
+  X87State x87_;
   uint32_t insn_eip_ = 0;
   uint32_t a20_mask_ = 0xFFFFFFFF;
   uint32_t eflags_fixed_ones_ = 2;

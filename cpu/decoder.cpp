@@ -529,9 +529,21 @@ Handler Selector::select() {
     case ZYDIS_MNEMONIC_INVD: case ZYDIS_MNEMONIC_WBINVD: return kCacheFlush;
     default: break;
   }
-  // x87 instructions on a model that has a coprocessor: not implemented yet, so they behave
-  // as with no coprocessor present (CPUID does not claim an FPU).
-  if (default_map && op >= 0xD8 && op <= 0xDF) return kEscape;
+  // x87 instructions on the P6; where no x87 handler exists they behave as with no
+  // coprocessor present (and CPUID does not claim an FPU).
+  const bool fxsave_group = in_.opcode_map == ZYDIS_OPCODE_MAP_0F && op == 0xAE &&
+                            in_.raw.modrm.mod != 3 && in_.raw.modrm.reg <= 1;
+  if ((default_map && op >= 0xD8 && op <= 0xDF) || fxsave_group) {
+    unsigned memory_size = 0;
+    for (unsigned i = 0; i < count_; ++i) {
+      if (op_[i].kind == Kind::Mem) memory_size = op_[i].size;
+    }
+    const X87Form form{op, static_cast<uint8_t>((in_.raw.modrm.mod << 6) |
+                                                (in_.raw.modrm.reg << 3) | in_.raw.modrm.rm),
+                       in_.raw.modrm.mod != 3, memory_size, in_.operand_width == 32};
+    if (Handler h = select_x87(form)) return h;
+    return fxsave_group ? nullptr : kEscape;
+  }
   return nullptr;
 }
 
