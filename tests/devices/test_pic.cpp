@@ -246,3 +246,48 @@ TEST_CASE("pic two instances are independent") {
   CHECK(a.pic.interrupt_pending());
   CHECK_FALSE(b.pic.interrupt_pending());
 }
+
+TEST_CASE("pic single mode skips ICW3") {
+  bus::IoSpace io;
+  devices::Pic8259 pic(false);
+  pic.register_ports(io);
+  io.write(0x20, 1, 0x13);  // ICW1: edge, single, ICW4 needed
+  io.write(0x21, 1, 0x20);  // ICW2
+  io.write(0x21, 1, 0x01);  // ICW4 (no ICW3 in single mode)
+  CHECK(io.read(0x21, 1) == 0x00);
+  io.write(0x21, 1, 0xFE);  // this is OCW1 now
+  CHECK(io.read(0x21, 1) == 0xFE);
+  pic.line(0).pulse();
+  CHECK(pic.acknowledge_interrupt() == 0x20);
+  CHECK(io.owner_of(0x4D0) == nullptr);
+}
+
+TEST_CASE("pic special fully nested mode lets a higher slave IRQ through an in-service one") {
+  PcPics p;
+  p.out(0x20, 0x11);
+  p.out(0x21, 0x08);
+  p.out(0x21, 0x04);
+  p.out(0x21, 0x11);  // ICW4: 8086, SFNM
+  p.pulse(12);
+  CHECK(p.pic.acknowledge_interrupt() == 0x74);
+  p.pulse(9);  // higher priority on the same slave
+  CHECK(p.pic.interrupt_pending());
+  CHECK(p.pic.acknowledge_interrupt() == 0x71);
+  p.pulse(13);  // lower than IRQ12 in service on the slave: waits
+  CHECK_FALSE(p.pic.interrupt_pending());
+}
+
+TEST_CASE("pic rotate in automatic EOI mode makes the served level the lowest") {
+  PcPics p;
+  p.out(0x20, 0x11);
+  p.out(0x21, 0x08);
+  p.out(0x21, 0x04);
+  p.out(0x21, 0x03);  // AEOI
+  p.out(0x20, 0x80);  // OCW2: set rotate in AEOI mode
+  p.pulse(0);
+  CHECK(p.pic.acknowledge_interrupt() == 0x08);
+  p.pulse(0);
+  p.pulse(1);
+  CHECK(p.pic.acknowledge_interrupt() == 0x09);  // IR0 is now the lowest
+  CHECK(p.pic.acknowledge_interrupt() == 0x08);  // then IR0
+}

@@ -339,3 +339,73 @@ TEST_CASE("port 0x61 bit 4 toggles with each refresh request") {
   CHECK((b.in(0x61) & 0x0F) == 0x0F);
   CHECK(b.port61.speaker_enabled());
 }
+
+TEST_CASE("pit mode 2 gate low forces OUT high and a rising gate restarts the count") {
+  Bench b;
+  b.out(0x43, 0xB4);  // channel 2, LSB/MSB, mode 2
+  b.out(0x42, 10);
+  b.out(0x42, 0);
+  b.out(0x61, 0x01);  // gate high at tick 0: count loads on tick 1
+  b.at_tick(10);
+  CHECK_FALSE(b.pit.output(2));  // count reached 1
+  b.out(0x61, 0x00);
+  CHECK(b.pit.output(2));  // gate low: OUT high at once
+  b.at_tick(30);
+  b.out(0x61, 0x01);
+  b.at_tick(31);
+  CHECK(b.pit.count(2) == 10);  // reloaded on the clock after the rising edge
+  b.at_tick(35);
+  CHECK(b.pit.count(2) == 6);
+}
+
+TEST_CASE("pit mode 1 retriggers from the full count on a new gate edge") {
+  Bench b;
+  b.out(0x43, 0x92);  // channel 2, LSB only, mode 1
+  b.out(0x42, 10);
+  b.pit.set_gate(2, true);
+  b.at_tick(6);
+  CHECK(b.pit.count(2) == 5);
+  b.pit.set_gate(2, false);
+  b.pit.set_gate(2, true);  // retrigger at tick 6
+  b.at_tick(7);
+  CHECK(b.pit.count(2) == 10);
+  b.at_tick(16);
+  CHECK_FALSE(b.pit.output(2));
+  b.at_tick(17);
+  CHECK(b.pit.output(2));
+}
+
+TEST_CASE("pit read-back latches several counters at once") {
+  Bench b;
+  b.out(0x43, 0x34);
+  b.out(0x40, 0x00);
+  b.out(0x40, 0x01);  // 256
+  b.out(0x43, 0x74);  // channel 1, mode 2
+  b.out(0x41, 0x00);
+  b.out(0x41, 0x02);  // 512
+  b.at_tick(11);
+  b.out(0x43, 0xD6);  // read-back counts (not status) of channels 0 and 1
+  b.at_tick(50);
+  CHECK(b.in(0x40) == 0xF6);  // 256 - 10
+  CHECK(b.in(0x40) == 0x00);
+  CHECK(b.in(0x41) == 0xF6);  // 512 - 10
+  CHECK(b.in(0x41) == 0x01);
+}
+
+TEST_CASE("pit mode 0 writing the first byte stops the count until the second") {
+  Bench b;
+  b.out(0x43, 0x30);
+  b.out(0x40, 50);
+  b.out(0x40, 0);
+  b.at_tick(51);
+  CHECK(b.pit.output(0));
+  b.out(0x40, 20);  // first byte: OUT low, counting stops
+  CHECK_FALSE(b.pit.output(0));
+  b.at_tick(100);
+  CHECK_FALSE(b.pit.output(0));
+  b.out(0x40, 0);  // second byte: 20 loads on the next clock
+  b.at_tick(120);
+  CHECK_FALSE(b.pit.output(0));
+  b.at_tick(121);
+  CHECK(b.pit.output(0));
+}
