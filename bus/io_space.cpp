@@ -14,11 +14,13 @@ void IoSpace::register_ports(uint16_t first, uint32_t count, std::string owner, 
   }
   for (uint32_t p = first; p < first + count; ++p) {
     if (table_[p] != 0) {
-      throw std::logic_error("I/O port conflict at 0x" + [&] {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "%04x", p);
-        return std::string(buf);
-      }() + ": '" + owner + "' and '" + handlers_[table_[p]].owner + "'");
+      throw std::logic_error("I/O port conflict at 0x" +
+                             [&] {
+                               char buf[8];
+                               std::snprintf(buf, sizeof buf, "%04x", p);
+                               return std::string(buf);
+                             }() +
+                             ": '" + owner + "' and '" + handlers_[table_[p]].owner + "'");
     }
   }
   if (handlers_.size() >= 0xFFFF) throw std::logic_error("too many I/O registrations");

@@ -1,11 +1,15 @@
 #include "bus/physical_memory.hpp"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <stdexcept>
 
 namespace x86lab::bus {
 
-void PhysicalMemory::FreeDeleter::operator()(uint8_t* p) const { std::free(p); }
+void RamDeleter::operator()(uint8_t* p) const {
+  if (p) munmap(p, size);
+}
 
 PhysicalMemory::PhysicalMemory(uint64_t ram_bytes) {
   const uint64_t rounded = (ram_bytes + kPageSize - 1) & ~uint64_t{kPageSize - 1};
@@ -13,9 +17,12 @@ PhysicalMemory::PhysicalMemory(uint64_t ram_bytes) {
     throw std::invalid_argument("RAM size must be between 4 KiB and 4095 MiB");
   }
   ram_size_ = static_cast<uint32_t>(rounded);
-  // calloc of a large block maps zero pages lazily: untouched guest RAM costs no host memory.
-  ram_.reset(static_cast<uint8_t*>(std::calloc(ram_size_, 1)));
-  if (!ram_) throw std::runtime_error("cannot allocate guest RAM");
+  // Anonymous pages are zero and mapped lazily: untouched guest RAM costs no host memory
+  // (calloc would too, until a debugging malloc fills every byte).
+  void* p = mmap(nullptr, ram_size_, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw std::runtime_error("cannot allocate guest RAM");
+  ram_ = std::unique_ptr<uint8_t[], RamDeleter>(static_cast<uint8_t*>(p), RamDeleter(ram_size_));
   page_flags_.assign(ram_size_ >> kPageShift, 0);
 }
 
@@ -141,7 +148,8 @@ void PhysicalMemory::mark_code_page(uint32_t addr) {
 }
 
 void PhysicalMemory::clear_code_page(uint32_t page_number) {
-  if (page_number < page_flags_.size()) page_flags_[page_number] &= static_cast<uint8_t>(~kCodePage);
+  if (page_number < page_flags_.size())
+    page_flags_[page_number] &= static_cast<uint8_t>(~kCodePage);
 }
 
 bool PhysicalMemory::is_code_page(uint32_t addr) const {

@@ -40,6 +40,14 @@ struct PageView {
   bool writable = false;    // false for ROM and for RAM pages that hold decoded code
 };
 
+// Unmaps the guest RAM mapping.
+struct RamDeleter {
+  RamDeleter() = default;
+  explicit RamDeleter(size_t bytes) : size(bytes) {}
+  void operator()(uint8_t* p) const;
+  size_t size = 0;
+};
+
 class PhysicalMemory {
  public:
   // ram_bytes is rounded up to a whole page. Throws std::invalid_argument when it is zero or
@@ -113,10 +121,7 @@ class PhysicalMemory {
   void write_byte(uint32_t addr, uint8_t value);
   void refresh_overlay_flags();
 
-  struct FreeDeleter {
-    void operator()(uint8_t* p) const;
-  };
-  std::unique_ptr<uint8_t[], FreeDeleter> ram_;
+  std::unique_ptr<uint8_t[], RamDeleter> ram_;
   uint32_t ram_size_ = 0;
   std::vector<uint8_t> page_flags_;
   std::vector<Region> regions_;

@@ -15,9 +15,9 @@
 namespace x86lab::cpu {
 
 struct Block {
-  uint32_t phys = 0;        // physical address of the first byte
-  uint32_t key = 0;         // decode-mode key it was decoded under
-  uint32_t byte_length = 0; // bytes from the first instruction's start to the last one's end
+  uint32_t phys = 0;         // physical address of the first byte
+  uint32_t key = 0;          // decode-mode key it was decoded under
+  uint32_t byte_length = 0;  // bytes from the first instruction's start to the last one's end
   bool valid = true;
   std::vector<Insn> insns;
   std::vector<uint32_t> pages;  // physical page numbers the bytes come from
@@ -36,7 +36,8 @@ class BlockCache {
 
   const Block* find(uint32_t phys, uint32_t key) const {
     const Block* b = direct_[slot(phys)];
-    if (b && b->phys == phys && b->key == key) [[likely]] return b;
+    if (b && b->phys == phys && b->key == key) [[likely]]
+      return b;
     return find_slow(phys, key);
   }
   const Block& insert(std::unique_ptr<Block> block);

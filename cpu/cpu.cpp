@@ -16,10 +16,14 @@ struct FlagMasks {
 
 FlagMasks flag_masks(CpuModel model) {
   switch (model) {
-    case CpuModel::I8086: return {0x0FD5, 0xF002};
-    case CpuModel::I80286: return {0x7FD5, 0x0002};
-    case CpuModel::I80386: return {0x00037FD5, 0x0002};
-    case CpuModel::PentiumPro: return {0x003F7FD5, 0x0002};
+    case CpuModel::I8086:
+      return {0x0FD5, 0xF002};
+    case CpuModel::I80286:
+      return {0x7FD5, 0x0002};
+    case CpuModel::I80386:
+      return {0x00037FD5, 0x0002};
+    case CpuModel::PentiumPro:
+      return {0x003F7FD5, 0x0002};
   }
   return {0x0FD5, 0x0002};
 }
@@ -83,9 +87,7 @@ void Cpu::reset() {
   flush_decoded_code();
 }
 
-uint32_t Cpu::eflags() const {
-  return (eflags_ & ~flag::kArith) | lazy_.arith_bits(eflags_);
-}
+uint32_t Cpu::eflags() const { return (eflags_ & ~flag::kArith) | lazy_.arith_bits(eflags_); }
 
 void Cpu::set_eflags(uint32_t value) {
   uint32_t writable = eflags_writable_;
@@ -111,6 +113,7 @@ void Cpu::load_segment_real(unsigned seg, uint16_t selector) {
   SegmentCache& s = regs_.seg[seg];
   s.selector = selector;
   s.base = uint32_t{selector} << 4;
+  s.rights = segment_rights::kRead | segment_rights::kWrite;
   if (v86_mode()) {
     s.limit = 0xFFFF;
     s.access = seg == kCs ? 0xFB : 0xF3;
@@ -127,10 +130,24 @@ void Cpu::load_segment(unsigned seg, uint16_t selector) {
     load_segment_real(seg, selector);
     return;
   }
-  // Protected-mode descriptor loads arrive with the protected-mode work (issue 3).
-  shutdown_ = true;
-  halted_ = true;
-  exit_block_ = true;
+  load_segment_protected(seg, selector);
+}
+
+void Cpu::check_unusual_segment_access(unsigned seg, uint32_t offset, unsigned size, bool write) {
+  const SegmentCache& s = regs_.seg[seg];
+  const uint8_t need = write ? segment_rights::kWrite : segment_rights::kRead;
+  if (!(s.rights & need)) {
+    if (seg == kSs && s.rights != 0) raise_fault(Vector::StackFault, 0);
+    raise_fault(Vector::GeneralProtection, 0);
+  }
+  // Expand-down: valid offsets lie above the limit, up to 64 KiB or 4 GiB by the B bit.
+  const uint32_t upper = s.big ? 0xFFFFFFFFu : 0xFFFFu;
+  if (offset <= s.limit || offset > upper || upper - offset < size - 1) segment_limit_fault(seg);
+}
+
+void Cpu::software_interrupt(uint8_t vector) {
+  if (v86_mode() && ((eflags_ & flag::kIopl) >> 12) < 3) raise_fault(Vector::GeneralProtection, 0);
+  interrupt(vector, regs_.eip, InterruptSource::Software);
 }
 
 void Cpu::segment_limit_fault(unsigned seg) {
@@ -266,7 +283,8 @@ uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {
       regs_.eip = (insn_eip_ + insn.length) & code_eip_mask_;
       insn.fn(*this, insn);
       ++i;
-      if (exit_block_) [[unlikely]] break;
+      if (exit_block_) [[unlikely]]
+        break;
     }
   } catch (const CpuFault& fault) {
     if (fault.is_trap) ++i;  // it completed
@@ -289,7 +307,8 @@ void Cpu::handle_fault(const CpuFault& fault) {
   }
   ++fault_depth_;
   try {
-    interrupt(fault.vector, regs_.eip);
+    interrupt(fault.vector, regs_.eip, InterruptSource::Exception, fault.has_error_code,
+              fault.error_code);
   } catch (const CpuFault&) {
     fault_depth_ = fault_depth_ + 1;
     if (fault_depth_ >= 3 || !at_least(model_, CpuModel::I80286)) {
@@ -307,7 +326,7 @@ void Cpu::deliver_external_interrupt() {
   halted_ = false;
   insn_eip_ = regs_.eip;
   try {
-    interrupt(vector, regs_.eip);
+    interrupt(vector, regs_.eip, InterruptSource::External);
   } catch (const CpuFault& fault) {
     handle_fault(fault);
   }
@@ -376,12 +395,11 @@ bool Cpu::step() {
 
 // ---- control transfer and interrupts -------------------------------------------------------
 
-void Cpu::interrupt(uint8_t vector, uint32_t return_eip) {
+void Cpu::interrupt(uint8_t vector, uint32_t return_eip, InterruptSource source, bool has_error,
+                    uint32_t error) {
   exit_block_ = true;
   if (protected_mode()) {
-    // Protected-mode delivery through the IDT arrives with the protected-mode work (issue 3).
-    shutdown_ = true;
-    halted_ = true;
+    interrupt_protected(vector, return_eip, source, has_error, error);
     return;
   }
   const uint32_t entry = regs_.idtr.base + uint32_t{vector} * 4;
@@ -399,9 +417,9 @@ void Cpu::interrupt(uint8_t vector, uint32_t return_eip) {
   regs_.eip = new_ip;
 }
 
-void Cpu::jump_far(uint16_t selector, uint32_t offset, unsigned /*operand_size*/) {
+void Cpu::jump_far(uint16_t selector, uint32_t offset, unsigned operand_size) {
   if (protected_mode() && !v86_mode()) {
-    load_segment(kCs, selector);  // protected-mode far transfers: issue 3
+    jump_far_protected(selector, offset, operand_size, false);
     return;
   }
   check_code_limit(offset);
@@ -411,7 +429,7 @@ void Cpu::jump_far(uint16_t selector, uint32_t offset, unsigned /*operand_size*/
 
 void Cpu::call_far(uint16_t selector, uint32_t offset, unsigned operand_size) {
   if (protected_mode() && !v86_mode()) {
-    load_segment(kCs, selector);
+    jump_far_protected(selector, offset, operand_size, true);
     return;
   }
   check_code_limit(offset);
@@ -434,7 +452,7 @@ void Cpu::call_far(uint16_t selector, uint32_t offset, unsigned operand_size) {
 
 void Cpu::return_far(unsigned operand_size, uint32_t release) {
   if (protected_mode() && !v86_mode()) {
-    load_segment(kCs, 0);
+    return_far_protected(operand_size, release);
     return;
   }
   uint32_t offset;
@@ -454,7 +472,7 @@ void Cpu::return_far(unsigned operand_size, uint32_t release) {
 
 void Cpu::interrupt_return(unsigned operand_size) {
   if (protected_mode()) {
-    load_segment(kCs, 0);
+    interrupt_return_protected(operand_size);
     return;
   }
   if (operand_size == 2) {
@@ -493,24 +511,46 @@ void Cpu::check_io_permission(uint16_t /*port*/, unsigned /*size*/) {
 bool Cpu::read_msr(uint32_t index, uint64_t& value) {
   if (model_ != CpuModel::PentiumPro) return false;
   switch (index) {
-    case 0x10: value = time_stamp_counter(); return true;
-    case 0x1B: value = msr_.apic_base; return true;
-    case 0x174: value = msr_.sysenter_cs; return true;
-    case 0x175: value = msr_.sysenter_esp; return true;
-    case 0x176: value = msr_.sysenter_eip; return true;
-    default: return false;
+    case 0x10:
+      value = time_stamp_counter();
+      return true;
+    case 0x1B:
+      value = msr_.apic_base;
+      return true;
+    case 0x174:
+      value = msr_.sysenter_cs;
+      return true;
+    case 0x175:
+      value = msr_.sysenter_esp;
+      return true;
+    case 0x176:
+      value = msr_.sysenter_eip;
+      return true;
+    default:
+      return false;
   }
 }
 
 bool Cpu::write_msr(uint32_t index, uint64_t value) {
   if (model_ != CpuModel::PentiumPro) return false;
   switch (index) {
-    case 0x10: tsc_offset_ = value - retired_; return true;
-    case 0x1B: msr_.apic_base = value; return true;
-    case 0x174: msr_.sysenter_cs = static_cast<uint32_t>(value); return true;
-    case 0x175: msr_.sysenter_esp = static_cast<uint32_t>(value); return true;
-    case 0x176: msr_.sysenter_eip = static_cast<uint32_t>(value); return true;
-    default: return false;
+    case 0x10:
+      tsc_offset_ = value - retired_;
+      return true;
+    case 0x1B:
+      msr_.apic_base = value;
+      return true;
+    case 0x174:
+      msr_.sysenter_cs = static_cast<uint32_t>(value);
+      return true;
+    case 0x175:
+      msr_.sysenter_esp = static_cast<uint32_t>(value);
+      return true;
+    case 0x176:
+      msr_.sysenter_eip = static_cast<uint32_t>(value);
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -518,8 +558,10 @@ void Cpu::write_cr0(uint32_t value) {
   if (model_ == CpuModel::I80286) {
     regs_.cr0 = 0xFFF0 | (value & 0xF) | (regs_.cr0 & 1);  // PE cannot be cleared on a 286
   } else {
+    if ((value & 0x80000000u) && !(value & 1)) raise_fault(Vector::GeneralProtection, 0);
     regs_.cr0 = (value & 0xE005003F) | (model_ == CpuModel::PentiumPro ? 0x10 : 0);
   }
+  if (!protected_mode()) cpl_ = 0;
   exit_block_ = true;
 }
 

@@ -12,6 +12,7 @@
 #include "cpu/block_cache.hpp"
 #include "cpu/cpu_model.hpp"
 #include "cpu/decoder.hpp"
+#include "cpu/descriptor.hpp"
 #include "cpu/fault.hpp"
 #include "cpu/insn.hpp"
 #include "cpu/lazy_flags.hpp"
@@ -23,6 +24,10 @@ namespace x86lab::cpu {
 using bus::InterruptController;
 
 enum class StopReason : uint8_t { Budget, Halted, Requested, Shutdown };
+// Where an interrupt comes from: software INT n checks the gate's DPL; hardware ones set the
+// EXT bit of an error code the delivery itself raises.
+enum class InterruptSource : uint8_t { Software, Exception, External };
+enum class TaskSwitchReason : uint8_t { Jump, Call, Interrupt, Iret };
 
 class Cpu final : public bus::CodeWriteObserver {
  public:
@@ -43,6 +48,9 @@ class Cpu final : public bus::CodeWriteObserver {
 
   // Real-mode (and V86) segment load: base = selector * 16.
   void load_segment_real(unsigned seg, uint16_t selector);
+  // Loads LDTR or TR from the GDT (LLDT, LTR).
+  void load_ldt(uint16_t selector);
+  void load_task_register(uint16_t selector);
 
   // Runs until max_instructions have retired, the CPU halts, or stop() is called. Returns how
   // many instructions retired.
@@ -50,7 +58,11 @@ class Cpu final : public bus::CodeWriteObserver {
   // Runs one instruction (a REP string instruction runs to completion); delivers a fault it
   // raises. Returns false when the CPU was halted and nothing ran.
   bool step();
-  void request_stop() { stop_requested_ = true; }
+  // Stops the run after the current instruction (from an I/O or MMIO callback too).
+  void request_stop() {
+    stop_requested_ = true;
+    exit_block_ = true;
+  }
   StopReason last_stop() const { return last_stop_; }
 
   bool halted() const { return halted_; }
@@ -143,8 +155,11 @@ class Cpu final : public bus::CodeWriteObserver {
 
   // Control transfer and interrupts.
   uint32_t insn_start_eip() const { return insn_eip_; }
-  void interrupt(uint8_t vector, uint32_t return_eip);
-  void software_interrupt(uint8_t vector) { interrupt(vector, regs_.eip); }
+  void interrupt(uint8_t vector, uint32_t return_eip,
+                 InterruptSource source = InterruptSource::Exception, bool has_error = false,
+                 uint32_t error = 0);
+  // INT n, INT3, INTO: IOPL-sensitive in virtual-8086 mode.
+  void software_interrupt(uint8_t vector);
   void request_block_exit() { exit_block_ = true; }
   void halt() {
     halted_ = true;
@@ -180,6 +195,23 @@ class Cpu final : public bus::CodeWriteObserver {
   bool protected_mode() const { return regs_.cr0 & 1; }
   bool v86_mode() const { return eflags_ & flag::kVm; }
   unsigned cpl() const { return cpl_; }
+  // Protected mode (protected_mode.cpp).
+  Descriptor read_descriptor(uint16_t selector, Vector fault = Vector::GeneralProtection);
+  void set_accessed(uint16_t selector, Descriptor& d);
+  void load_segment_protected(unsigned seg, uint16_t selector);
+  void load_code_segment(uint16_t selector, const Descriptor& d, unsigned new_cpl);
+  void load_null_segment(unsigned seg, uint16_t selector);
+  void jump_far_protected(uint16_t selector, uint32_t offset, unsigned operand_size, bool call);
+  void call_gate(uint16_t gate_selector, const Descriptor& gate, bool call, unsigned operand_size);
+  void return_far_protected(unsigned operand_size, uint32_t release);
+  void interrupt_protected(uint8_t vector, uint32_t return_eip, InterruptSource source,
+                           bool has_error, uint32_t error);
+  void interrupt_return_protected(unsigned operand_size);
+  void stack_for_privilege(unsigned dpl, uint16_t& ss, uint32_t& esp);
+  void drop_inaccessible_data_segments();
+  void task_switch(uint16_t selector, const Descriptor& tss, TaskSwitchReason reason,
+                   uint32_t return_eip);
+
   // The decode-mode key: what the meaning of instruction bytes depends on.
   uint32_t mode_key() const;
 
@@ -190,6 +222,8 @@ class Cpu final : public bus::CodeWriteObserver {
   template <typename T>
   void write_wrapped_8086(unsigned seg, uint32_t offset, T value);
   [[noreturn]] void segment_limit_fault(unsigned seg);
+  // Null, read-only or execute-only segments, and expand-down limits.
+  void check_unusual_segment_access(unsigned seg, uint32_t offset, unsigned size, bool write);
 
   uint64_t execute_block(const Block& block, uint64_t budget);
   const Block& block_at_eip();
@@ -301,12 +335,15 @@ inline void Cpu::write_mem(unsigned seg, uint32_t offset, T value) {
   write_linear<T>(linear_for(seg, offset, sizeof(T), true), value);
 }
 
-inline uint32_t Cpu::linear_for(unsigned seg, uint32_t offset, unsigned size, bool /*write*/) {
+inline uint32_t Cpu::linear_for(unsigned seg, uint32_t offset, unsigned size, bool write) {
   const SegmentCache& s = regs_.seg[seg];
   if (model_ != CpuModel::I8086) {
-    // Real mode keeps the limit of the cached descriptor (64 KiB unless "unreal" mode set it);
-    // protected-mode type and expand-down checks come with the protected-mode work.
-    if (offset > s.limit || s.limit - offset < size - 1) [[unlikely]] segment_limit_fault(seg);
+    const uint8_t need = write ? segment_rights::kWrite : segment_rights::kRead;
+    if ((s.rights & (need | segment_rights::kExpandDown)) != need) [[unlikely]] {
+      check_unusual_segment_access(seg, offset, size, write);
+    } else if (offset > s.limit || s.limit - offset < size - 1) [[unlikely]] {
+      segment_limit_fault(seg);
+    }
   }
   return s.base + offset;
 }

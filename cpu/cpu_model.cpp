@@ -8,10 +8,14 @@ struct ModelName {
   CpuModel model;
 };
 constexpr ModelName kModelNames[] = {
-    {"8086", CpuModel::I8086},         {"8088", CpuModel::I8086},
-    {"286", CpuModel::I80286},         {"80286", CpuModel::I80286},
-    {"386", CpuModel::I80386},         {"80386", CpuModel::I80386},
-    {"pentium-pro", CpuModel::PentiumPro}, {"p6", CpuModel::PentiumPro},
+    {"8086", CpuModel::I8086},
+    {"8088", CpuModel::I8086},
+    {"286", CpuModel::I80286},
+    {"80286", CpuModel::I80286},
+    {"386", CpuModel::I80386},
+    {"80386", CpuModel::I80386},
+    {"pentium-pro", CpuModel::PentiumPro},
+    {"p6", CpuModel::PentiumPro},
 };
 }  // namespace
 
@@ -24,10 +28,14 @@ std::optional<CpuModel> parse_cpu_model(std::string_view name) {
 
 std::string_view cpu_model_name(CpuModel model) {
   switch (model) {
-    case CpuModel::I8086: return "8086";
-    case CpuModel::I80286: return "286";
-    case CpuModel::I80386: return "386";
-    case CpuModel::PentiumPro: return "pentium-pro";
+    case CpuModel::I8086:
+      return "8086";
+    case CpuModel::I80286:
+      return "286";
+    case CpuModel::I80386:
+      return "386";
+    case CpuModel::PentiumPro:
+      return "pentium-pro";
   }
   return "?";
 }

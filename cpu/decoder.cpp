@@ -20,21 +20,34 @@ struct Operand {
 // What the model-specific pre-pass found out about the bytes.
 struct Prepass {
   std::array<uint8_t, 16> bytes{};
-  size_t opcode_at = 0;  // index of the opcode byte after the prefixes
+  size_t opcode_at = 0;      // index of the opcode byte after the prefixes
   Handler forced = nullptr;  // the instruction is settled without Zydis
   uint8_t forced_length = 0;
-  bool escape = false;       // a coprocessor instruction decoded for its length only
-  bool set_mo = false;       // 8086 D0-D3 /6
-  bool mov_to_cs = false;    // 8086 8E /1
-  uint8_t removed_locks = 0; // LOCK prefixes taken out before Zydis (8086/286)
+  bool escape = false;        // a coprocessor instruction decoded for its length only
+  bool set_mo = false;        // 8086 D0-D3 /6
+  bool mov_to_cs = false;     // 8086 8E /1
+  uint8_t removed_locks = 0;  // LOCK prefixes taken out before Zydis (8086/286)
 };
 
 bool is_legacy_prefix(uint8_t b, CpuModel model) {
   switch (b) {
-    case 0x26: case 0x2E: case 0x36: case 0x3E: case 0xF0: case 0xF2: case 0xF3: return true;
-    case 0xF1: return model == CpuModel::I8086;  // an alias of LOCK on the 8086
-    case 0x64: case 0x65: case 0x66: case 0x67: return at_least(model, CpuModel::I80386);
-    default: return false;
+    case 0x26:
+    case 0x2E:
+    case 0x36:
+    case 0x3E:
+    case 0xF0:
+    case 0xF2:
+    case 0xF3:
+      return true;
+    case 0xF1:
+      return model == CpuModel::I8086;  // an alias of LOCK on the 8086
+    case 0x64:
+    case 0x65:
+    case 0x66:
+    case 0x67:
+      return at_least(model, CpuModel::I80386);
+    default:
+      return false;
   }
 }
 
@@ -68,9 +81,12 @@ void model_prepass(CpuModel model, Prepass& p, size_t available) {
     return;
   }
   if (model == CpuModel::I8086) {
-    if (op >= 0x60 && op <= 0x6F) op = static_cast<uint8_t>(op + 0x10);  // Jcc aliases
-    else if (op == 0xC0 || op == 0xC1) op = static_cast<uint8_t>(op + 2);  // RET imm / RET
-    else if (op == 0xC8 || op == 0xC9) op = static_cast<uint8_t>(op + 2);  // RETF imm / RETF
+    if (op >= 0x60 && op <= 0x6F)
+      op = static_cast<uint8_t>(op + 0x10);  // Jcc aliases
+    else if (op == 0xC0 || op == 0xC1)
+      op = static_cast<uint8_t>(op + 2);  // RET imm / RET
+    else if (op == 0xC8 || op == 0xC9)
+      op = static_cast<uint8_t>(op + 2);  // RETF imm / RETF
     else if (op == 0x0F) {
       p.forced = kPopCs8086;
       p.forced_length = static_cast<uint8_t>(i + 1);
@@ -122,22 +138,35 @@ uint8_t segment_id(ZydisRegister r) {
 
 uint8_t scale_shift(uint8_t scale) {
   switch (scale) {
-    case 2: return 1;
-    case 4: return 2;
-    case 8: return 3;
-    default: return 0;
+    case 2:
+      return 1;
+    case 4:
+      return 2;
+    case 8:
+      return 3;
+    default:
+      return 0;
   }
 }
 
 // Mnemonics a 386 does not have (486 and P6 additions).
 bool is_post_386(ZydisMnemonic m) {
   switch (m) {
-    case ZYDIS_MNEMONIC_CPUID: case ZYDIS_MNEMONIC_RDTSC: case ZYDIS_MNEMONIC_RDMSR:
-    case ZYDIS_MNEMONIC_WRMSR: case ZYDIS_MNEMONIC_CMPXCHG8B: case ZYDIS_MNEMONIC_BSWAP:
-    case ZYDIS_MNEMONIC_XADD: case ZYDIS_MNEMONIC_CMPXCHG: case ZYDIS_MNEMONIC_INVD:
-    case ZYDIS_MNEMONIC_WBINVD: case ZYDIS_MNEMONIC_INVLPG: case ZYDIS_MNEMONIC_RDPMC:
+    case ZYDIS_MNEMONIC_CPUID:
+    case ZYDIS_MNEMONIC_RDTSC:
+    case ZYDIS_MNEMONIC_RDMSR:
+    case ZYDIS_MNEMONIC_WRMSR:
+    case ZYDIS_MNEMONIC_CMPXCHG8B:
+    case ZYDIS_MNEMONIC_BSWAP:
+    case ZYDIS_MNEMONIC_XADD:
+    case ZYDIS_MNEMONIC_CMPXCHG:
+    case ZYDIS_MNEMONIC_INVD:
+    case ZYDIS_MNEMONIC_WBINVD:
+    case ZYDIS_MNEMONIC_INVLPG:
+    case ZYDIS_MNEMONIC_RDPMC:
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -212,7 +241,8 @@ void Selector::collect_operands() {
         insn_.imm = z.ptr.offset;
         insn_.imm2 = z.ptr.segment;
         break;
-      default: continue;
+      default:
+        continue;
     }
     op_[count_++] = o;
   }
@@ -235,13 +265,26 @@ void Selector::run() {
     // Zydis reads 2E/3E before a branch as hints; to the CPU they are segment overrides,
     // and the last one wins.
     switch (value) {
-      case 0x26: segment_override_ = kEs; break;
-      case 0x2E: segment_override_ = kCs; break;
-      case 0x36: segment_override_ = kSs; break;
-      case 0x3E: segment_override_ = kDs; break;
-      case 0x64: segment_override_ = kFs; break;
-      case 0x65: segment_override_ = kGs; break;
-      default: break;
+      case 0x26:
+        segment_override_ = kEs;
+        break;
+      case 0x2E:
+        segment_override_ = kCs;
+        break;
+      case 0x36:
+        segment_override_ = kSs;
+        break;
+      case 0x3E:
+        segment_override_ = kDs;
+        break;
+      case 0x64:
+        segment_override_ = kFs;
+        break;
+      case 0x65:
+        segment_override_ = kGs;
+        break;
+      default:
+        break;
     }
   }
   collect_operands();
@@ -275,14 +318,22 @@ Handler Selector::select_string_family() {
   const bool a32 = in_.address_width == 32;
   const uint8_t rep = insn_.prefixes & (prefix::kRep | prefix::kRepne);
   switch (op & 0xFE) {
-    case 0xA4: return select_string(StringOp::Movs, sz, a32, rep);
-    case 0xA6: return select_string(StringOp::Cmps, sz, a32, rep);
-    case 0xAA: return select_string(StringOp::Stos, sz, a32, rep);
-    case 0xAC: return select_string(StringOp::Lods, sz, a32, rep);
-    case 0xAE: return select_string(StringOp::Scas, sz, a32, rep);
-    case 0x6C: return select_string(StringOp::Ins, sz, a32, rep);
-    case 0x6E: return select_string(StringOp::Outs, sz, a32, rep);
-    default: return nullptr;
+    case 0xA4:
+      return select_string(StringOp::Movs, sz, a32, rep);
+    case 0xA6:
+      return select_string(StringOp::Cmps, sz, a32, rep);
+    case 0xAA:
+      return select_string(StringOp::Stos, sz, a32, rep);
+    case 0xAC:
+      return select_string(StringOp::Lods, sz, a32, rep);
+    case 0xAE:
+      return select_string(StringOp::Scas, sz, a32, rep);
+    case 0x6C:
+      return select_string(StringOp::Ins, sz, a32, rep);
+    case 0x6E:
+      return select_string(StringOp::Outs, sz, a32, rep);
+    default:
+      return nullptr;
   }
 }
 
@@ -301,8 +352,7 @@ Handler Selector::select_jump_family() {
     return is_call ? select_call_far_indirect(size()) : select_jmp_far_indirect(size());
   }
   first_register_to_second();
-  return is_call ? select_call_near_indirect(size(), k(0))
-                 : select_jmp_near_indirect(size(), k(0));
+  return is_call ? select_call_near_indirect(size(), k(0)) : select_jmp_near_indirect(size(), k(0));
 }
 
 Handler Selector::select() {
@@ -310,8 +360,8 @@ Handler Selector::select() {
   const bool default_map = in_.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT;
   const uint8_t op = in_.opcode;
 
-  if (default_map && ((op >= 0xA4 && op <= 0xA7) || (op >= 0xAA && op <= 0xAF) ||
-                      (op >= 0x6C && op <= 0x6F))) {
+  if (default_map &&
+      ((op >= 0xA4 && op <= 0xA7) || (op >= 0xAA && op <= 0xAF) || (op >= 0x6C && op <= 0x6F))) {
     return select_string_family();
   }
   if ((default_map && op >= 0x70 && op <= 0x7F) ||
@@ -322,22 +372,39 @@ Handler Selector::select() {
   }
 
   switch (in_.mnemonic) {
-    case ZYDIS_MNEMONIC_ADD: return select_alu(AluOp::Add, sz, k(0), k(1));
-    case ZYDIS_MNEMONIC_OR: return select_alu(AluOp::Or, sz, k(0), k(1));
-    case ZYDIS_MNEMONIC_ADC: return select_alu(AluOp::Adc, sz, k(0), k(1));
-    case ZYDIS_MNEMONIC_SBB: return select_alu(AluOp::Sbb, sz, k(0), k(1));
-    case ZYDIS_MNEMONIC_AND: return select_alu(AluOp::And, sz, k(0), k(1));
-    case ZYDIS_MNEMONIC_SUB: return select_alu(AluOp::Sub, sz, k(0), k(1));
-    case ZYDIS_MNEMONIC_XOR: return select_alu(AluOp::Xor, sz, k(0), k(1));
-    case ZYDIS_MNEMONIC_CMP: return select_alu(AluOp::Cmp, sz, k(0), k(1));
-    case ZYDIS_MNEMONIC_TEST: return select_alu(AluOp::Test, sz, k(0), k(1));
-    case ZYDIS_MNEMONIC_INC: return select_unary(UnaryOp::Inc, sz, k(0));
-    case ZYDIS_MNEMONIC_DEC: return select_unary(UnaryOp::Dec, sz, k(0));
-    case ZYDIS_MNEMONIC_NOT: return select_unary(UnaryOp::Not, sz, k(0));
-    case ZYDIS_MNEMONIC_NEG: return select_unary(UnaryOp::Neg, sz, k(0));
+    case ZYDIS_MNEMONIC_ADD:
+      return select_alu(AluOp::Add, sz, k(0), k(1));
+    case ZYDIS_MNEMONIC_OR:
+      return select_alu(AluOp::Or, sz, k(0), k(1));
+    case ZYDIS_MNEMONIC_ADC:
+      return select_alu(AluOp::Adc, sz, k(0), k(1));
+    case ZYDIS_MNEMONIC_SBB:
+      return select_alu(AluOp::Sbb, sz, k(0), k(1));
+    case ZYDIS_MNEMONIC_AND:
+      return select_alu(AluOp::And, sz, k(0), k(1));
+    case ZYDIS_MNEMONIC_SUB:
+      return select_alu(AluOp::Sub, sz, k(0), k(1));
+    case ZYDIS_MNEMONIC_XOR:
+      return select_alu(AluOp::Xor, sz, k(0), k(1));
+    case ZYDIS_MNEMONIC_CMP:
+      return select_alu(AluOp::Cmp, sz, k(0), k(1));
+    case ZYDIS_MNEMONIC_TEST:
+      return select_alu(AluOp::Test, sz, k(0), k(1));
+    case ZYDIS_MNEMONIC_INC:
+      return select_unary(UnaryOp::Inc, sz, k(0));
+    case ZYDIS_MNEMONIC_DEC:
+      return select_unary(UnaryOp::Dec, sz, k(0));
+    case ZYDIS_MNEMONIC_NOT:
+      return select_unary(UnaryOp::Not, sz, k(0));
+    case ZYDIS_MNEMONIC_NEG:
+      return select_unary(UnaryOp::Neg, sz, k(0));
 
-    case ZYDIS_MNEMONIC_ROL: case ZYDIS_MNEMONIC_ROR: case ZYDIS_MNEMONIC_RCL:
-    case ZYDIS_MNEMONIC_RCR: case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SHR:
+    case ZYDIS_MNEMONIC_ROL:
+    case ZYDIS_MNEMONIC_ROR:
+    case ZYDIS_MNEMONIC_RCL:
+    case ZYDIS_MNEMONIC_RCR:
+    case ZYDIS_MNEMONIC_SHL:
+    case ZYDIS_MNEMONIC_SHR:
     case ZYDIS_MNEMONIC_SAR: {
       // /6 is SAL (= SHL) on every CPU but the 8086, where it sets the operand to all ones.
       ShiftOp shift = static_cast<ShiftOp>(in_.raw.modrm.reg);
@@ -350,23 +417,35 @@ Handler Selector::select() {
       return select_shift_double(in_.mnemonic == ZYDIS_MNEMONIC_SHLD, sz, k(0),
                                  k(2) == Kind::Reg ? Kind::Reg : Kind::Imm);
 
-    case ZYDIS_MNEMONIC_MUL: return select_muldiv(MulDivOp::Mul, sz, k(0));
-    case ZYDIS_MNEMONIC_DIV: return select_muldiv(MulDivOp::Div, sz, k(0));
-    case ZYDIS_MNEMONIC_IDIV: return select_muldiv(MulDivOp::Idiv, sz, k(0));
+    case ZYDIS_MNEMONIC_MUL:
+      return select_muldiv(MulDivOp::Mul, sz, k(0));
+    case ZYDIS_MNEMONIC_DIV:
+      return select_muldiv(MulDivOp::Div, sz, k(0));
+    case ZYDIS_MNEMONIC_IDIV:
+      return select_muldiv(MulDivOp::Idiv, sz, k(0));
     case ZYDIS_MNEMONIC_IMUL:
       if (count_ == 1) return select_muldiv(MulDivOp::Imul, sz, k(0));
       if (count_ == 2) return select_imul2(sz, k(1));
       return select_imul3(sz, k(1));
 
-    case ZYDIS_MNEMONIC_BT: return select_bit_test(BitOp::Bt, sz, k(0), k(1));
-    case ZYDIS_MNEMONIC_BTS: return select_bit_test(BitOp::Bts, sz, k(0), k(1));
-    case ZYDIS_MNEMONIC_BTR: return select_bit_test(BitOp::Btr, sz, k(0), k(1));
-    case ZYDIS_MNEMONIC_BTC: return select_bit_test(BitOp::Btc, sz, k(0), k(1));
-    case ZYDIS_MNEMONIC_BSF: return select_bit_scan(false, sz, k(1));
-    case ZYDIS_MNEMONIC_BSR: return select_bit_scan(true, sz, k(1));
-    case ZYDIS_MNEMONIC_XADD: return select_xadd(sz, k(0));
-    case ZYDIS_MNEMONIC_CMPXCHG: return select_cmpxchg(sz, k(0));
-    case ZYDIS_MNEMONIC_CMPXCHG8B: return kCmpxchg8b;
+    case ZYDIS_MNEMONIC_BT:
+      return select_bit_test(BitOp::Bt, sz, k(0), k(1));
+    case ZYDIS_MNEMONIC_BTS:
+      return select_bit_test(BitOp::Bts, sz, k(0), k(1));
+    case ZYDIS_MNEMONIC_BTR:
+      return select_bit_test(BitOp::Btr, sz, k(0), k(1));
+    case ZYDIS_MNEMONIC_BTC:
+      return select_bit_test(BitOp::Btc, sz, k(0), k(1));
+    case ZYDIS_MNEMONIC_BSF:
+      return select_bit_scan(false, sz, k(1));
+    case ZYDIS_MNEMONIC_BSR:
+      return select_bit_scan(true, sz, k(1));
+    case ZYDIS_MNEMONIC_XADD:
+      return select_xadd(sz, k(0));
+    case ZYDIS_MNEMONIC_CMPXCHG:
+      return select_cmpxchg(sz, k(0));
+    case ZYDIS_MNEMONIC_CMPXCHG8B:
+      return kCmpxchg8b;
 
     case ZYDIS_MNEMONIC_MOV: {
       const Operand& a = op_[0];
@@ -407,9 +486,12 @@ Handler Selector::select() {
         return select_xchg(sz, Kind::Mem);
       }
       return select_xchg(sz, k(0));
-    case ZYDIS_MNEMONIC_LEA: return select_lea(sz);
-    case ZYDIS_MNEMONIC_MOVZX: return select_movx(false, sz, op_[1].size, k(1));
-    case ZYDIS_MNEMONIC_MOVSX: return select_movx(true, sz, op_[1].size, k(1));
+    case ZYDIS_MNEMONIC_LEA:
+      return select_lea(sz);
+    case ZYDIS_MNEMONIC_MOVZX:
+      return select_movx(false, sz, op_[1].size, k(1));
+    case ZYDIS_MNEMONIC_MOVSX:
+      return select_movx(true, sz, op_[1].size, k(1));
     case ZYDIS_MNEMONIC_PUSH:
       if (op_[0].kind == Kind::Reg && op_[0].reg_class == ZYDIS_REGCLASS_SEGMENT) {
         insn_.aux = op_[0].reg;
@@ -425,48 +507,97 @@ Handler Selector::select() {
         return select_pop_sreg(sz);
       }
       return select_pop(sz, k(0));
-    case ZYDIS_MNEMONIC_PUSHA: case ZYDIS_MNEMONIC_PUSHAD: return select_pusha(sz);
-    case ZYDIS_MNEMONIC_POPA: case ZYDIS_MNEMONIC_POPAD: return select_popa(sz);
-    case ZYDIS_MNEMONIC_PUSHF: case ZYDIS_MNEMONIC_PUSHFD: return select_pushf(sz);
-    case ZYDIS_MNEMONIC_POPF: case ZYDIS_MNEMONIC_POPFD: end_block(); return select_popf(sz);
-    case ZYDIS_MNEMONIC_LDS: insn_.aux = kDs; return select_load_far_pointer(sz);
-    case ZYDIS_MNEMONIC_LES: insn_.aux = kEs; return select_load_far_pointer(sz);
-    case ZYDIS_MNEMONIC_LFS: insn_.aux = kFs; return select_load_far_pointer(sz);
-    case ZYDIS_MNEMONIC_LGS: insn_.aux = kGs; return select_load_far_pointer(sz);
-    case ZYDIS_MNEMONIC_LSS: insn_.aux = kSs; end_block(); return select_load_far_pointer(sz);
-    case ZYDIS_MNEMONIC_CBW: case ZYDIS_MNEMONIC_CWDE: return select_convert_acc(sz);
-    case ZYDIS_MNEMONIC_CWD: case ZYDIS_MNEMONIC_CDQ: return select_convert_dx(sz);
+    case ZYDIS_MNEMONIC_PUSHA:
+    case ZYDIS_MNEMONIC_PUSHAD:
+      return select_pusha(sz);
+    case ZYDIS_MNEMONIC_POPA:
+    case ZYDIS_MNEMONIC_POPAD:
+      return select_popa(sz);
+    case ZYDIS_MNEMONIC_PUSHF:
+    case ZYDIS_MNEMONIC_PUSHFD:
+      return select_pushf(sz);
+    case ZYDIS_MNEMONIC_POPF:
+    case ZYDIS_MNEMONIC_POPFD:
+      end_block();
+      return select_popf(sz);
+    case ZYDIS_MNEMONIC_LDS:
+      insn_.aux = kDs;
+      return select_load_far_pointer(sz);
+    case ZYDIS_MNEMONIC_LES:
+      insn_.aux = kEs;
+      return select_load_far_pointer(sz);
+    case ZYDIS_MNEMONIC_LFS:
+      insn_.aux = kFs;
+      return select_load_far_pointer(sz);
+    case ZYDIS_MNEMONIC_LGS:
+      insn_.aux = kGs;
+      return select_load_far_pointer(sz);
+    case ZYDIS_MNEMONIC_LSS:
+      insn_.aux = kSs;
+      end_block();
+      return select_load_far_pointer(sz);
+    case ZYDIS_MNEMONIC_CBW:
+    case ZYDIS_MNEMONIC_CWDE:
+      return select_convert_acc(sz);
+    case ZYDIS_MNEMONIC_CWD:
+    case ZYDIS_MNEMONIC_CDQ:
+      return select_convert_dx(sz);
     case ZYDIS_MNEMONIC_XLAT: {
       for (unsigned i = 0; i < in_.operand_count; ++i) {
         if (ops_[i].type == ZYDIS_OPERAND_TYPE_MEMORY) insn_.seg = memory_segment(ops_[i]);
       }
       return kXlat;
     }
-    case ZYDIS_MNEMONIC_LAHF: return kLahf;
-    case ZYDIS_MNEMONIC_SAHF: return kSahf;
-    case ZYDIS_MNEMONIC_SALC: return kSalc;
-    case ZYDIS_MNEMONIC_BSWAP: return select_bswap();
+    case ZYDIS_MNEMONIC_LAHF:
+      return kLahf;
+    case ZYDIS_MNEMONIC_SAHF:
+      return kSahf;
+    case ZYDIS_MNEMONIC_SALC:
+      return kSalc;
+    case ZYDIS_MNEMONIC_BSWAP:
+      return select_bswap();
 
-    case ZYDIS_MNEMONIC_SETO: case ZYDIS_MNEMONIC_SETNO: case ZYDIS_MNEMONIC_SETB:
-    case ZYDIS_MNEMONIC_SETNB: case ZYDIS_MNEMONIC_SETZ: case ZYDIS_MNEMONIC_SETNZ:
-    case ZYDIS_MNEMONIC_SETBE: case ZYDIS_MNEMONIC_SETNBE: case ZYDIS_MNEMONIC_SETS:
-    case ZYDIS_MNEMONIC_SETNS: case ZYDIS_MNEMONIC_SETP: case ZYDIS_MNEMONIC_SETNP:
-    case ZYDIS_MNEMONIC_SETL: case ZYDIS_MNEMONIC_SETNL: case ZYDIS_MNEMONIC_SETLE:
+    case ZYDIS_MNEMONIC_SETO:
+    case ZYDIS_MNEMONIC_SETNO:
+    case ZYDIS_MNEMONIC_SETB:
+    case ZYDIS_MNEMONIC_SETNB:
+    case ZYDIS_MNEMONIC_SETZ:
+    case ZYDIS_MNEMONIC_SETNZ:
+    case ZYDIS_MNEMONIC_SETBE:
+    case ZYDIS_MNEMONIC_SETNBE:
+    case ZYDIS_MNEMONIC_SETS:
+    case ZYDIS_MNEMONIC_SETNS:
+    case ZYDIS_MNEMONIC_SETP:
+    case ZYDIS_MNEMONIC_SETNP:
+    case ZYDIS_MNEMONIC_SETL:
+    case ZYDIS_MNEMONIC_SETNL:
+    case ZYDIS_MNEMONIC_SETLE:
     case ZYDIS_MNEMONIC_SETNLE:
       insn_.aux = op & 0xF;
       return select_setcc(k(0));
-    case ZYDIS_MNEMONIC_CMOVO: case ZYDIS_MNEMONIC_CMOVNO: case ZYDIS_MNEMONIC_CMOVB:
-    case ZYDIS_MNEMONIC_CMOVNB: case ZYDIS_MNEMONIC_CMOVZ: case ZYDIS_MNEMONIC_CMOVNZ:
-    case ZYDIS_MNEMONIC_CMOVBE: case ZYDIS_MNEMONIC_CMOVNBE: case ZYDIS_MNEMONIC_CMOVS:
-    case ZYDIS_MNEMONIC_CMOVNS: case ZYDIS_MNEMONIC_CMOVP: case ZYDIS_MNEMONIC_CMOVNP:
-    case ZYDIS_MNEMONIC_CMOVL: case ZYDIS_MNEMONIC_CMOVNL: case ZYDIS_MNEMONIC_CMOVLE:
+    case ZYDIS_MNEMONIC_CMOVO:
+    case ZYDIS_MNEMONIC_CMOVNO:
+    case ZYDIS_MNEMONIC_CMOVB:
+    case ZYDIS_MNEMONIC_CMOVNB:
+    case ZYDIS_MNEMONIC_CMOVZ:
+    case ZYDIS_MNEMONIC_CMOVNZ:
+    case ZYDIS_MNEMONIC_CMOVBE:
+    case ZYDIS_MNEMONIC_CMOVNBE:
+    case ZYDIS_MNEMONIC_CMOVS:
+    case ZYDIS_MNEMONIC_CMOVNS:
+    case ZYDIS_MNEMONIC_CMOVP:
+    case ZYDIS_MNEMONIC_CMOVNP:
+    case ZYDIS_MNEMONIC_CMOVL:
+    case ZYDIS_MNEMONIC_CMOVNL:
+    case ZYDIS_MNEMONIC_CMOVLE:
     case ZYDIS_MNEMONIC_CMOVNLE:
       if (model_ != CpuModel::PentiumPro) return nullptr;
       insn_.aux = op & 0xF;
       return select_cmov(sz, k(1));
 
     case ZYDIS_MNEMONIC_JMP:
-    case ZYDIS_MNEMONIC_CALL: return select_jump_family();
+    case ZYDIS_MNEMONIC_CALL:
+      return select_jump_family();
     case ZYDIS_MNEMONIC_RET:
       end_block();
       if (k(0) != Kind::Imm) insn_.imm = 0;
@@ -480,40 +611,78 @@ Handler Selector::select() {
       const LoopOp loop_op = static_cast<LoopOp>(op - 0xE0);
       return select_loop(loop_op, sz, in_.address_width == 32);
     }
-    case ZYDIS_MNEMONIC_INT: end_block(); return kInt;
-    case ZYDIS_MNEMONIC_INT3: end_block(); return kInt3;
-    case ZYDIS_MNEMONIC_INTO: end_block(); return kInto;
-    case ZYDIS_MNEMONIC_INT1: end_block(); return kInt1;
-    case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD: end_block(); return select_iret(sz);
-    case ZYDIS_MNEMONIC_ENTER: return select_enter(sz);
-    case ZYDIS_MNEMONIC_LEAVE: return select_leave(sz);
-    case ZYDIS_MNEMONIC_BOUND: return k(1) == Kind::Mem ? select_bound(sz) : nullptr;
+    case ZYDIS_MNEMONIC_INT:
+      end_block();
+      return kInt;
+    case ZYDIS_MNEMONIC_INT3:
+      end_block();
+      return kInt3;
+    case ZYDIS_MNEMONIC_INTO:
+      end_block();
+      return kInto;
+    case ZYDIS_MNEMONIC_INT1:
+      end_block();
+      return kInt1;
+    case ZYDIS_MNEMONIC_IRET:
+    case ZYDIS_MNEMONIC_IRETD:
+      end_block();
+      return select_iret(sz);
+    case ZYDIS_MNEMONIC_ENTER:
+      return select_enter(sz);
+    case ZYDIS_MNEMONIC_LEAVE:
+      return select_leave(sz);
+    case ZYDIS_MNEMONIC_BOUND:
+      return k(1) == Kind::Mem ? select_bound(sz) : nullptr;
 
-    case ZYDIS_MNEMONIC_DAA: return kDaa;
-    case ZYDIS_MNEMONIC_DAS: return kDas;
-    case ZYDIS_MNEMONIC_AAA: return kAaa;
-    case ZYDIS_MNEMONIC_AAS: return kAas;
-    case ZYDIS_MNEMONIC_AAM: return kAam;
-    case ZYDIS_MNEMONIC_AAD: return kAad;
+    case ZYDIS_MNEMONIC_DAA:
+      return kDaa;
+    case ZYDIS_MNEMONIC_DAS:
+      return kDas;
+    case ZYDIS_MNEMONIC_AAA:
+      return kAaa;
+    case ZYDIS_MNEMONIC_AAS:
+      return kAas;
+    case ZYDIS_MNEMONIC_AAM:
+      return kAam;
+    case ZYDIS_MNEMONIC_AAD:
+      return kAad;
 
-    case ZYDIS_MNEMONIC_CLC: case ZYDIS_MNEMONIC_STC: case ZYDIS_MNEMONIC_CMC:
-    case ZYDIS_MNEMONIC_CLD: case ZYDIS_MNEMONIC_STD: case ZYDIS_MNEMONIC_CLI:
+    case ZYDIS_MNEMONIC_CLC:
+    case ZYDIS_MNEMONIC_STC:
+    case ZYDIS_MNEMONIC_CMC:
+    case ZYDIS_MNEMONIC_CLD:
+    case ZYDIS_MNEMONIC_STD:
+    case ZYDIS_MNEMONIC_CLI:
       return select_flag_op(op);
-    case ZYDIS_MNEMONIC_STI: end_block(); return select_flag_op(op);
+    case ZYDIS_MNEMONIC_STI:
+      end_block();
+      return select_flag_op(op);
     case ZYDIS_MNEMONIC_IN:
       return select_in(op_[0].size, k(1) == Kind::Reg);
     case ZYDIS_MNEMONIC_OUT:
       end_block();
       return select_out(op_[1].size, k(0) == Kind::Reg);
-    case ZYDIS_MNEMONIC_HLT: end_block(); return kHlt;
-    case ZYDIS_MNEMONIC_NOP: case ZYDIS_MNEMONIC_PAUSE: return kNop;
-    case ZYDIS_MNEMONIC_FWAIT: return kWait;
-    case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1: case ZYDIS_MNEMONIC_UD2: return nullptr;
+    case ZYDIS_MNEMONIC_HLT:
+      end_block();
+      return kHlt;
+    case ZYDIS_MNEMONIC_NOP:
+    case ZYDIS_MNEMONIC_PAUSE:
+      return kNop;
+    case ZYDIS_MNEMONIC_FWAIT:
+      return kWait;
+    case ZYDIS_MNEMONIC_UD0:
+    case ZYDIS_MNEMONIC_UD1:
+    case ZYDIS_MNEMONIC_UD2:
+      return nullptr;
 
-    case ZYDIS_MNEMONIC_LGDT: return kLgdt;
-    case ZYDIS_MNEMONIC_LIDT: return kLidt;
-    case ZYDIS_MNEMONIC_SGDT: return kSgdt;
-    case ZYDIS_MNEMONIC_SIDT: return kSidt;
+    case ZYDIS_MNEMONIC_LGDT:
+      return kLgdt;
+    case ZYDIS_MNEMONIC_LIDT:
+      return kLidt;
+    case ZYDIS_MNEMONIC_SGDT:
+      return kSgdt;
+    case ZYDIS_MNEMONIC_SIDT:
+      return kSidt;
     case ZYDIS_MNEMONIC_LMSW:
       if (k(0) == Kind::Mem) insn_.aux = 0x80;
       end_block();
@@ -521,13 +690,48 @@ Handler Selector::select() {
     case ZYDIS_MNEMONIC_SMSW:
       if (k(0) == Kind::Mem) insn_.aux = 0x80;
       return kSmsw;
-    case ZYDIS_MNEMONIC_CLTS: return kClts;
-    case ZYDIS_MNEMONIC_CPUID: return kCpuid;
-    case ZYDIS_MNEMONIC_RDTSC: return kRdtsc;
-    case ZYDIS_MNEMONIC_RDMSR: return kRdmsr;
-    case ZYDIS_MNEMONIC_WRMSR: end_block(); return kWrmsr;
-    case ZYDIS_MNEMONIC_INVD: case ZYDIS_MNEMONIC_WBINVD: return kCacheFlush;
-    default: break;
+    case ZYDIS_MNEMONIC_CLTS:
+      return kClts;
+    case ZYDIS_MNEMONIC_SLDT:
+      insn_.aux = 0;
+      return select_store_system_selector(sz, k(0));
+    case ZYDIS_MNEMONIC_STR:
+      insn_.aux = 1;
+      return select_store_system_selector(sz, k(0));
+    case ZYDIS_MNEMONIC_LLDT:
+      insn_.aux = 0;
+      return select_load_system_selector(k(0));
+    case ZYDIS_MNEMONIC_LTR:
+      insn_.aux = 1;
+      return select_load_system_selector(k(0));
+    case ZYDIS_MNEMONIC_LAR:
+      insn_.aux = 0;
+      return select_load_access_or_limit(sz, k(1));
+    case ZYDIS_MNEMONIC_LSL:
+      insn_.aux = 1;
+      return select_load_access_or_limit(sz, k(1));
+    case ZYDIS_MNEMONIC_VERR:
+      insn_.aux = 0;
+      return select_verify_segment(k(0));
+    case ZYDIS_MNEMONIC_VERW:
+      insn_.aux = 1;
+      return select_verify_segment(k(0));
+    case ZYDIS_MNEMONIC_ARPL:
+      return select_arpl(k(0));
+    case ZYDIS_MNEMONIC_CPUID:
+      return kCpuid;
+    case ZYDIS_MNEMONIC_RDTSC:
+      return kRdtsc;
+    case ZYDIS_MNEMONIC_RDMSR:
+      return kRdmsr;
+    case ZYDIS_MNEMONIC_WRMSR:
+      end_block();
+      return kWrmsr;
+    case ZYDIS_MNEMONIC_INVD:
+    case ZYDIS_MNEMONIC_WBINVD:
+      return kCacheFlush;
+    default:
+      break;
   }
   // x87 instructions on the P6; where no x87 handler exists they behave as with no
   // coprocessor present (and CPUID does not claim an FPU).
@@ -538,8 +742,9 @@ Handler Selector::select() {
     for (unsigned i = 0; i < count_; ++i) {
       if (op_[i].kind == Kind::Mem) memory_size = op_[i].size;
     }
-    const X87Form form{op, static_cast<uint8_t>((in_.raw.modrm.mod << 6) |
-                                                (in_.raw.modrm.reg << 3) | in_.raw.modrm.rm),
+    const X87Form form{op,
+                       static_cast<uint8_t>((in_.raw.modrm.mod << 6) | (in_.raw.modrm.reg << 3) |
+                                            in_.raw.modrm.rm),
                        in_.raw.modrm.mod != 3, memory_size, in_.operand_width == 32};
     if (Handler h = select_x87(form)) return h;
     return fxsave_group ? nullptr : kEscape;
@@ -577,8 +782,7 @@ DecodeResult Decoder::decode(const uint8_t* bytes, size_t available, DecodeMode 
     return result;
   }
 
-  const ZydisDecoder* decoder =
-      mode.real_mode ? &real16_ : (mode.code32 ? &legacy32_ : &legacy16_);
+  const ZydisDecoder* decoder = mode.real_mode ? &real16_ : (mode.code32 ? &legacy32_ : &legacy16_);
   ZydisDecodedInstruction in;
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
   ++decode_count_;

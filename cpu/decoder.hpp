@@ -14,8 +14,8 @@
 namespace x86lab::cpu {
 
 struct DecodeMode {
-  bool code32 = false;     // CS.D in protected mode
-  bool real_mode = true;   // real or virtual-8086 mode
+  bool code32 = false;    // CS.D in protected mode
+  bool real_mode = true;  // real or virtual-8086 mode
 };
 
 enum class DecodeStatus : uint8_t {

@@ -35,10 +35,16 @@ inline T alu_compute(Cpu& cpu, T a, T b) {
       cpu.lazy().carry_in = carry;
       return r;
     }
-    case AluOp::Or: r = a | b; break;
+    case AluOp::Or:
+      r = a | b;
+      break;
     case AluOp::And:
-    case AluOp::Test: r = a & b; break;
-    case AluOp::Xor: r = a ^ b; break;
+    case AluOp::Test:
+      r = a & b;
+      break;
+    case AluOp::Xor:
+      r = a ^ b;
+      break;
   }
   cpu.set_lazy<T>(FlagOp::Logic, r, a, b);
   return r;
@@ -81,7 +87,8 @@ struct Unary {
             cpu.set_lazy_keep_cf<T>(FlagOp::Dec, r, a);
             return r;
           }
-          case UnaryOp::Not: return static_cast<T>(~a);
+          case UnaryOp::Not:
+            return static_cast<T>(~a);
           case UnaryOp::Neg: {
             const T r = static_cast<T>(T{0} - a);
             cpu.set_lazy<T>(FlagOp::Sub, r, T{0}, a);
@@ -340,10 +347,14 @@ struct BitTest {
         cpu.materialize_flags();
         cpu.set_flag(flag::kCf, value & mask);
         switch (Op) {
-          case BitOp::Bt: return value;
-          case BitOp::Bts: return value | mask;
-          case BitOp::Btr: return static_cast<T>(value & ~mask);
-          case BitOp::Btc: return value ^ mask;
+          case BitOp::Bt:
+            return value;
+          case BitOp::Bts:
+            return value | mask;
+          case BitOp::Btr:
+            return static_cast<T>(value & ~mask);
+          case BitOp::Btc:
+            return value ^ mask;
         }
         return value;
       };
@@ -383,8 +394,8 @@ struct BitScan {
         return;  // destination unchanged
       }
       cpu.set_flag(flag::kZf, false);
-      const unsigned index = Reverse ? 8 * sizeof(T) - 1 - std::countl_zero(value)
-                                     : std::countr_zero(value);
+      const unsigned index =
+          Reverse ? 8 * sizeof(T) - 1 - std::countl_zero(value) : std::countr_zero(value);
       cpu.set_reg<T>(insn.rm, static_cast<T>(index));
     }
   };
@@ -462,39 +473,60 @@ Handler shift_for(unsigned size, Kind first, Kind count) {
 
 Handler select_alu(AluOp op, unsigned size, Kind first, Kind second) {
   switch (op) {
-    case AluOp::Add: return alu_for<AluOp::Add>(size, first, second);
-    case AluOp::Or: return alu_for<AluOp::Or>(size, first, second);
-    case AluOp::Adc: return alu_for<AluOp::Adc>(size, first, second);
-    case AluOp::Sbb: return alu_for<AluOp::Sbb>(size, first, second);
-    case AluOp::And: return alu_for<AluOp::And>(size, first, second);
-    case AluOp::Sub: return alu_for<AluOp::Sub>(size, first, second);
-    case AluOp::Xor: return alu_for<AluOp::Xor>(size, first, second);
-    case AluOp::Cmp: return alu_for<AluOp::Cmp>(size, first, second);
-    case AluOp::Test: return alu_for<AluOp::Test>(size, first, second);
+    case AluOp::Add:
+      return alu_for<AluOp::Add>(size, first, second);
+    case AluOp::Or:
+      return alu_for<AluOp::Or>(size, first, second);
+    case AluOp::Adc:
+      return alu_for<AluOp::Adc>(size, first, second);
+    case AluOp::Sbb:
+      return alu_for<AluOp::Sbb>(size, first, second);
+    case AluOp::And:
+      return alu_for<AluOp::And>(size, first, second);
+    case AluOp::Sub:
+      return alu_for<AluOp::Sub>(size, first, second);
+    case AluOp::Xor:
+      return alu_for<AluOp::Xor>(size, first, second);
+    case AluOp::Cmp:
+      return alu_for<AluOp::Cmp>(size, first, second);
+    case AluOp::Test:
+      return alu_for<AluOp::Test>(size, first, second);
   }
   return nullptr;
 }
 
 Handler select_unary(UnaryOp op, unsigned size, Kind first) {
   switch (op) {
-    case UnaryOp::Inc: return select_handler<Unary<UnaryOp::Inc>::H>(size, first, Kind::None);
-    case UnaryOp::Dec: return select_handler<Unary<UnaryOp::Dec>::H>(size, first, Kind::None);
-    case UnaryOp::Not: return select_handler<Unary<UnaryOp::Not>::H>(size, first, Kind::None);
-    case UnaryOp::Neg: return select_handler<Unary<UnaryOp::Neg>::H>(size, first, Kind::None);
+    case UnaryOp::Inc:
+      return select_handler<Unary<UnaryOp::Inc>::H>(size, first, Kind::None);
+    case UnaryOp::Dec:
+      return select_handler<Unary<UnaryOp::Dec>::H>(size, first, Kind::None);
+    case UnaryOp::Not:
+      return select_handler<Unary<UnaryOp::Not>::H>(size, first, Kind::None);
+    case UnaryOp::Neg:
+      return select_handler<Unary<UnaryOp::Neg>::H>(size, first, Kind::None);
   }
   return nullptr;
 }
 
 Handler select_shift(ShiftOp op, unsigned size, Kind first, Kind count) {
   switch (op) {
-    case ShiftOp::Rol: return shift_for<ShiftOp::Rol>(size, first, count);
-    case ShiftOp::Ror: return shift_for<ShiftOp::Ror>(size, first, count);
-    case ShiftOp::Rcl: return shift_for<ShiftOp::Rcl>(size, first, count);
-    case ShiftOp::Rcr: return shift_for<ShiftOp::Rcr>(size, first, count);
-    case ShiftOp::Shl: return shift_for<ShiftOp::Shl>(size, first, count);
-    case ShiftOp::Shr: return shift_for<ShiftOp::Shr>(size, first, count);
-    case ShiftOp::SetMo: return shift_for<ShiftOp::SetMo>(size, first, count);
-    case ShiftOp::Sar: return shift_for<ShiftOp::Sar>(size, first, count);
+    case ShiftOp::Rol:
+      return shift_for<ShiftOp::Rol>(size, first, count);
+    case ShiftOp::Ror:
+      return shift_for<ShiftOp::Ror>(size, first, count);
+    case ShiftOp::Rcl:
+      return shift_for<ShiftOp::Rcl>(size, first, count);
+    case ShiftOp::Rcr:
+      return shift_for<ShiftOp::Rcr>(size, first, count);
+    case ShiftOp::Shl:
+      return shift_for<ShiftOp::Shl>(size, first, count);
+    case ShiftOp::Shr:
+      return shift_for<ShiftOp::Shr>(size, first, count);
+    case ShiftOp::SetMo:
+      return shift_for<ShiftOp::SetMo>(size, first, count);
+    case ShiftOp::Sar:
+      return shift_for<ShiftOp::Sar>(size, first, count);
   }
   return nullptr;
 }
@@ -506,10 +538,14 @@ Handler select_shift_double(bool left, unsigned size, Kind first, Kind count) {
 
 Handler select_muldiv(MulDivOp op, unsigned size, Kind source) {
   switch (op) {
-    case MulDivOp::Mul: return select_handler<MulDiv<MulDivOp::Mul>::H>(size, source, Kind::None);
-    case MulDivOp::Imul: return select_handler<MulDiv<MulDivOp::Imul>::H>(size, source, Kind::None);
-    case MulDivOp::Div: return select_handler<MulDiv<MulDivOp::Div>::H>(size, source, Kind::None);
-    case MulDivOp::Idiv: return select_handler<MulDiv<MulDivOp::Idiv>::H>(size, source, Kind::None);
+    case MulDivOp::Mul:
+      return select_handler<MulDiv<MulDivOp::Mul>::H>(size, source, Kind::None);
+    case MulDivOp::Imul:
+      return select_handler<MulDiv<MulDivOp::Imul>::H>(size, source, Kind::None);
+    case MulDivOp::Div:
+      return select_handler<MulDiv<MulDivOp::Div>::H>(size, source, Kind::None);
+    case MulDivOp::Idiv:
+      return select_handler<MulDiv<MulDivOp::Idiv>::H>(size, source, Kind::None);
   }
   return nullptr;
 }
@@ -523,10 +559,14 @@ Handler select_imul3(unsigned size, Kind source) {
 
 Handler select_bit_test(BitOp op, unsigned size, Kind first, Kind second) {
   switch (op) {
-    case BitOp::Bt: return select_handler_wide<BitTest<BitOp::Bt>::H>(size, first, second);
-    case BitOp::Bts: return select_handler_wide<BitTest<BitOp::Bts>::H>(size, first, second);
-    case BitOp::Btr: return select_handler_wide<BitTest<BitOp::Btr>::H>(size, first, second);
-    case BitOp::Btc: return select_handler_wide<BitTest<BitOp::Btc>::H>(size, first, second);
+    case BitOp::Bt:
+      return select_handler_wide<BitTest<BitOp::Bt>::H>(size, first, second);
+    case BitOp::Bts:
+      return select_handler_wide<BitTest<BitOp::Bts>::H>(size, first, second);
+    case BitOp::Btr:
+      return select_handler_wide<BitTest<BitOp::Btr>::H>(size, first, second);
+    case BitOp::Btc:
+      return select_handler_wide<BitTest<BitOp::Btc>::H>(size, first, second);
   }
   return nullptr;
 }
@@ -536,7 +576,9 @@ Handler select_bit_scan(bool reverse, unsigned size, Kind source) {
                  : select_handler_wide<BitScan<false>::H>(size, Kind::Reg, source);
 }
 
-Handler select_xadd(unsigned size, Kind first) { return select_handler<Xadd>(size, first, Kind::Reg); }
+Handler select_xadd(unsigned size, Kind first) {
+  return select_handler<Xadd>(size, first, Kind::Reg);
+}
 Handler select_cmpxchg(unsigned size, Kind first) {
   return select_handler<Cmpxchg>(size, first, Kind::Reg);
 }

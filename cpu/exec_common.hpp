@@ -76,17 +76,25 @@ template <template <typename, Kind, Kind> class H, typename T>
 Handler select_kinds(Kind first, Kind second) {
   if (first == Kind::Mem) {
     switch (second) {
-      case Kind::Reg: return &H<T, Kind::Mem, Kind::Reg>::run;
-      case Kind::Imm: return &H<T, Kind::Mem, Kind::Imm>::run;
-      case Kind::None: return &H<T, Kind::Mem, Kind::None>::run;
-      default: return nullptr;
+      case Kind::Reg:
+        return &H<T, Kind::Mem, Kind::Reg>::run;
+      case Kind::Imm:
+        return &H<T, Kind::Mem, Kind::Imm>::run;
+      case Kind::None:
+        return &H<T, Kind::Mem, Kind::None>::run;
+      default:
+        return nullptr;
     }
   }
   switch (second) {
-    case Kind::Reg: return &H<T, Kind::Reg, Kind::Reg>::run;
-    case Kind::Mem: return &H<T, Kind::Reg, Kind::Mem>::run;
-    case Kind::Imm: return &H<T, Kind::Reg, Kind::Imm>::run;
-    default: return &H<T, Kind::Reg, Kind::None>::run;
+    case Kind::Reg:
+      return &H<T, Kind::Reg, Kind::Reg>::run;
+    case Kind::Mem:
+      return &H<T, Kind::Reg, Kind::Mem>::run;
+    case Kind::Imm:
+      return &H<T, Kind::Reg, Kind::Imm>::run;
+    default:
+      return &H<T, Kind::Reg, Kind::None>::run;
   }
 }
 
@@ -94,9 +102,12 @@ Handler select_kinds(Kind first, Kind second) {
 template <template <typename, Kind, Kind> class H>
 Handler select_handler(unsigned size, Kind first, Kind second) {
   switch (size) {
-    case 1: return select_kinds<H, uint8_t>(first, second);
-    case 2: return select_kinds<H, uint16_t>(first, second);
-    default: return select_kinds<H, uint32_t>(first, second);
+    case 1:
+      return select_kinds<H, uint8_t>(first, second);
+    case 2:
+      return select_kinds<H, uint16_t>(first, second);
+    default:
+      return select_kinds<H, uint32_t>(first, second);
   }
 }
 

@@ -176,7 +176,9 @@ void bound(Cpu& cpu, const Insn& insn) {
 }  // namespace
 
 Handler select_jcc(unsigned size) { return size == 2 ? &jcc<uint16_t> : &jcc<uint32_t>; }
-Handler select_jmp_rel(unsigned size) { return size == 2 ? &jmp_rel<uint16_t> : &jmp_rel<uint32_t>; }
+Handler select_jmp_rel(unsigned size) {
+  return size == 2 ? &jmp_rel<uint16_t> : &jmp_rel<uint32_t>;
+}
 Handler select_call_rel(unsigned size) {
   return size == 2 ? &call_rel<uint16_t> : &call_rel<uint32_t>;
 }
@@ -198,14 +200,22 @@ Handler select_jmp_far_indirect(unsigned size) {
 Handler select_call_far_indirect(unsigned size) {
   return size == 2 ? &call_far_indirect<uint16_t> : &call_far_indirect<uint32_t>;
 }
-Handler select_ret_near(unsigned size) { return size == 2 ? &ret_near<uint16_t> : &ret_near<uint32_t>; }
-Handler select_ret_far(unsigned size) { return size == 2 ? &ret_far<uint16_t> : &ret_far<uint32_t>; }
+Handler select_ret_near(unsigned size) {
+  return size == 2 ? &ret_near<uint16_t> : &ret_near<uint32_t>;
+}
+Handler select_ret_far(unsigned size) {
+  return size == 2 ? &ret_far<uint16_t> : &ret_far<uint32_t>;
+}
 Handler select_loop(LoopOp op, unsigned /*size*/, bool address32) {
   switch (op) {
-    case LoopOp::Loopne: return loop_for<LoopOp::Loopne>(address32);
-    case LoopOp::Loope: return loop_for<LoopOp::Loope>(address32);
-    case LoopOp::Loop: return loop_for<LoopOp::Loop>(address32);
-    case LoopOp::Jcxz: return loop_for<LoopOp::Jcxz>(address32);
+    case LoopOp::Loopne:
+      return loop_for<LoopOp::Loopne>(address32);
+    case LoopOp::Loope:
+      return loop_for<LoopOp::Loope>(address32);
+    case LoopOp::Loop:
+      return loop_for<LoopOp::Loop>(address32);
+    case LoopOp::Jcxz:
+      return loop_for<LoopOp::Jcxz>(address32);
   }
   return nullptr;
 }

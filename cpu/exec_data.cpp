@@ -34,7 +34,8 @@ template <typename To, typename From, bool Sign, Kind S>
 void movx(Cpu& cpu, const Insn& insn) {
   const From value = read_second<From, S>(cpu, insn);
   if constexpr (Sign) {
-    cpu.set_reg<To>(insn.rm, static_cast<To>(static_cast<Signed<To>>(static_cast<Signed<From>>(value))));
+    cpu.set_reg<To>(insn.rm,
+                    static_cast<To>(static_cast<Signed<To>>(static_cast<Signed<From>>(value))));
   } else {
     cpu.set_reg<To>(insn.rm, static_cast<To>(value));
   }
@@ -174,7 +175,8 @@ void popa(Cpu& cpu, const Insn&) {
 template <typename T>
 void convert_acc(Cpu& cpu, const Insn&) {  // CBW / CWDE
   using Half = std::conditional_t<sizeof(T) == 2, uint8_t, uint16_t>;
-  cpu.set_reg<T>(kEax, static_cast<T>(static_cast<Signed<T>>(static_cast<Signed<Half>>(cpu.reg<Half>(kEax)))));
+  cpu.set_reg<T>(
+      kEax, static_cast<T>(static_cast<Signed<T>>(static_cast<Signed<Half>>(cpu.reg<Half>(kEax)))));
 }
 
 template <typename T>
@@ -213,7 +215,9 @@ Handler movx_for(unsigned source_size, Kind source) {
 Handler select_mov(unsigned size, Kind first, Kind second) {
   return select_handler<Mov>(size, first, second);
 }
-Handler select_xchg(unsigned size, Kind first) { return select_handler<Xchg>(size, first, Kind::Reg); }
+Handler select_xchg(unsigned size, Kind first) {
+  return select_handler<Xchg>(size, first, Kind::Reg);
+}
 Handler select_lea(unsigned size) { return size == 2 ? &lea<uint16_t> : &lea<uint32_t>; }
 
 Handler select_movx(bool sign_extend, unsigned size, unsigned source_size, Kind source) {
@@ -231,8 +235,12 @@ Handler select_push(unsigned size, Kind source) {
 Handler select_pop(unsigned size, Kind first) {
   return select_handler_wide<Pop>(size, first, Kind::None);
 }
-Handler select_push_sreg(unsigned size) { return size == 2 ? &push_sreg<uint16_t> : &push_sreg<uint32_t>; }
-Handler select_pop_sreg(unsigned size) { return size == 2 ? &pop_sreg<uint16_t> : &pop_sreg<uint32_t>; }
+Handler select_push_sreg(unsigned size) {
+  return size == 2 ? &push_sreg<uint16_t> : &push_sreg<uint32_t>;
+}
+Handler select_pop_sreg(unsigned size) {
+  return size == 2 ? &pop_sreg<uint16_t> : &pop_sreg<uint32_t>;
+}
 Handler select_mov_from_sreg(unsigned size, Kind first) {
   return select_handler_wide<MovFromSreg>(size, first, Kind::None);
 }

@@ -29,7 +29,8 @@ void string_op(Cpu& cpu, const Insn& insn) {
       return access();
     } catch (const CpuFault&) {
       for (unsigned index : step_on_fault) advance(index);
-      if constexpr (R != Rep::None) cpu.set_reg<A>(kEcx, static_cast<A>(cpu.reg<A>(kEcx) - cx_steps));
+      if constexpr (R != Rep::None)
+        cpu.set_reg<A>(kEcx, static_cast<A>(cpu.reg<A>(kEcx) - cx_steps));
       throw;
     }
   };
@@ -121,15 +122,19 @@ Handler for_rep(uint8_t rep_prefixes) {
 
 template <StringOp Op, typename T>
 Handler for_address(bool address32, uint8_t rep_prefixes) {
-  return address32 ? for_rep<Op, T, uint32_t>(rep_prefixes) : for_rep<Op, T, uint16_t>(rep_prefixes);
+  return address32 ? for_rep<Op, T, uint32_t>(rep_prefixes)
+                   : for_rep<Op, T, uint16_t>(rep_prefixes);
 }
 
 template <StringOp Op>
 Handler for_size(unsigned size, bool address32, uint8_t rep_prefixes) {
   switch (size) {
-    case 1: return for_address<Op, uint8_t>(address32, rep_prefixes);
-    case 2: return for_address<Op, uint16_t>(address32, rep_prefixes);
-    default: return for_address<Op, uint32_t>(address32, rep_prefixes);
+    case 1:
+      return for_address<Op, uint8_t>(address32, rep_prefixes);
+    case 2:
+      return for_address<Op, uint16_t>(address32, rep_prefixes);
+    default:
+      return for_address<Op, uint32_t>(address32, rep_prefixes);
   }
 }
 
@@ -137,13 +142,20 @@ Handler for_size(unsigned size, bool address32, uint8_t rep_prefixes) {
 
 Handler select_string(StringOp op, unsigned size, bool address32, uint8_t rep_prefixes) {
   switch (op) {
-    case StringOp::Movs: return for_size<StringOp::Movs>(size, address32, rep_prefixes);
-    case StringOp::Cmps: return for_size<StringOp::Cmps>(size, address32, rep_prefixes);
-    case StringOp::Stos: return for_size<StringOp::Stos>(size, address32, rep_prefixes);
-    case StringOp::Lods: return for_size<StringOp::Lods>(size, address32, rep_prefixes);
-    case StringOp::Scas: return for_size<StringOp::Scas>(size, address32, rep_prefixes);
-    case StringOp::Ins: return for_size<StringOp::Ins>(size, address32, rep_prefixes);
-    case StringOp::Outs: return for_size<StringOp::Outs>(size, address32, rep_prefixes);
+    case StringOp::Movs:
+      return for_size<StringOp::Movs>(size, address32, rep_prefixes);
+    case StringOp::Cmps:
+      return for_size<StringOp::Cmps>(size, address32, rep_prefixes);
+    case StringOp::Stos:
+      return for_size<StringOp::Stos>(size, address32, rep_prefixes);
+    case StringOp::Lods:
+      return for_size<StringOp::Lods>(size, address32, rep_prefixes);
+    case StringOp::Scas:
+      return for_size<StringOp::Scas>(size, address32, rep_prefixes);
+    case StringOp::Ins:
+      return for_size<StringOp::Ins>(size, address32, rep_prefixes);
+    case StringOp::Outs:
+      return for_size<StringOp::Outs>(size, address32, rep_prefixes);
   }
   return nullptr;
 }

@@ -59,7 +59,8 @@ template <typename T>
 void popf(Cpu& cpu, const Insn&) {
   if (cpu.v86_mode() && iopl(cpu) < 3) raise_fault(Vector::GeneralProtection, 0);
   const uint32_t value = cpu.peek_stack<T>(0);
-  uint32_t changeable = sizeof(T) == 2 ? 0xFFFFu : ~(flag::kVm | flag::kRf | flag::kVif | flag::kVip);
+  uint32_t changeable =
+      sizeof(T) == 2 ? 0xFFFFu : ~(flag::kVm | flag::kRf | flag::kVif | flag::kVip);
   if (cpu.protected_mode()) {
     if (cpu.v86_mode() || cpu.cpl() > 0) changeable &= ~flag::kIopl;
     if (!cpu.v86_mode() && cpu.cpl() > iopl(cpu)) changeable &= ~flag::kIf;
@@ -87,18 +88,24 @@ void out(Cpu& cpu, const Insn& insn) {
 template <bool PortInDx>
 Handler in_for(unsigned size) {
   switch (size) {
-    case 1: return &in<uint8_t, PortInDx>;
-    case 2: return &in<uint16_t, PortInDx>;
-    default: return &in<uint32_t, PortInDx>;
+    case 1:
+      return &in<uint8_t, PortInDx>;
+    case 2:
+      return &in<uint16_t, PortInDx>;
+    default:
+      return &in<uint32_t, PortInDx>;
   }
 }
 
 template <bool PortInDx>
 Handler out_for(unsigned size) {
   switch (size) {
-    case 1: return &out<uint8_t, PortInDx>;
-    case 2: return &out<uint16_t, PortInDx>;
-    default: return &out<uint32_t, PortInDx>;
+    case 1:
+      return &out<uint8_t, PortInDx>;
+    case 2:
+      return &out<uint16_t, PortInDx>;
+    default:
+      return &out<uint32_t, PortInDx>;
   }
 }
 
@@ -150,7 +157,8 @@ void cpuid(Cpu& cpu, const Insn&) {
       // Exactly what is implemented: TSC, MSR, CX8, CMOV.
       d = (1u << 4) | (1u << 5) | (1u << 8) | (1u << 15);
       break;
-    default: break;
+    default:
+      break;
   }
   cpu.gpr(kEax) = a;
   cpu.gpr(kEbx) = b;
@@ -244,11 +252,20 @@ void mov_to_cr(Cpu& cpu, const Insn& insn) {
   require_cpl0(cpu);
   const uint32_t value = cpu.gpr(insn.reg);
   switch (insn.aux) {
-    case 0: cpu.write_cr0(value); break;
-    case 2: cpu.regs().cr2 = value; break;
-    case 3: cpu.write_cr3(value); break;
-    case 4: cpu.write_cr4(value); break;
-    default: raise_fault(Vector::InvalidOpcode);
+    case 0:
+      cpu.write_cr0(value);
+      break;
+    case 2:
+      cpu.regs().cr2 = value;
+      break;
+    case 3:
+      cpu.write_cr3(value);
+      break;
+    case 4:
+      cpu.write_cr4(value);
+      break;
+    default:
+      raise_fault(Vector::InvalidOpcode);
   }
 }
 
@@ -257,11 +274,20 @@ void mov_from_cr(Cpu& cpu, const Insn& insn) {
   const Registers& r = cpu.regs();
   uint32_t value;
   switch (insn.aux) {
-    case 0: value = r.cr0; break;
-    case 2: value = r.cr2; break;
-    case 3: value = r.cr3; break;
-    case 4: value = r.cr4; break;
-    default: raise_fault(Vector::InvalidOpcode);
+    case 0:
+      value = r.cr0;
+      break;
+    case 2:
+      value = r.cr2;
+      break;
+    case 3:
+      value = r.cr3;
+      break;
+    case 4:
+      value = r.cr4;
+      break;
+    default:
+      raise_fault(Vector::InvalidOpcode);
   }
   cpu.gpr(insn.rm) = value;
 }
@@ -298,14 +324,22 @@ Handler select_pushf(unsigned size) { return size == 2 ? &pushf<uint16_t> : &pus
 Handler select_popf(unsigned size) { return size == 2 ? &popf<uint16_t> : &popf<uint32_t>; }
 Handler select_flag_op(unsigned opcode) {
   switch (opcode) {
-    case 0xF5: return &cmc;
-    case 0xF8: return &clc;
-    case 0xF9: return &stc;
-    case 0xFA: return &cli;
-    case 0xFB: return &sti;
-    case 0xFC: return &cld;
-    case 0xFD: return &std_;
-    default: return nullptr;
+    case 0xF5:
+      return &cmc;
+    case 0xF8:
+      return &clc;
+    case 0xF9:
+      return &stc;
+    case 0xFA:
+      return &cli;
+    case 0xFB:
+      return &sti;
+    case 0xFC:
+      return &cld;
+    case 0xFD:
+      return &std_;
+    default:
+      return nullptr;
   }
 }
 

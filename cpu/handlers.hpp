@@ -40,13 +40,13 @@ Handler select_lea(unsigned size);
 Handler select_movx(bool sign_extend, unsigned size, unsigned source_size, Kind source);
 Handler select_push(unsigned size, Kind source);
 Handler select_pop(unsigned size, Kind first);
-Handler select_push_sreg(unsigned size);        // aux = segment
-Handler select_pop_sreg(unsigned size);         // aux = segment
+Handler select_push_sreg(unsigned size);                  // aux = segment
+Handler select_pop_sreg(unsigned size);                   // aux = segment
 Handler select_mov_from_sreg(unsigned size, Kind first);  // aux = segment
-Handler select_mov_to_sreg(Kind source);        // aux = segment
-Handler select_load_far_pointer(unsigned size); // aux = segment
-Handler select_setcc(Kind first);               // aux = condition
-Handler select_cmov(unsigned size, Kind source);  // aux = condition
+Handler select_mov_to_sreg(Kind source);                  // aux = segment
+Handler select_load_far_pointer(unsigned size);           // aux = segment
+Handler select_setcc(Kind first);                         // aux = condition
+Handler select_cmov(unsigned size, Kind source);          // aux = condition
 Handler select_bswap();
 Handler select_pusha(unsigned size);
 Handler select_popa(unsigned size);
@@ -58,23 +58,23 @@ extern const Handler kSahf;
 extern const Handler kSalc;
 
 // exec_control.cpp
-Handler select_jcc(unsigned size);           // aux = condition, disp = relative offset
+Handler select_jcc(unsigned size);  // aux = condition, disp = relative offset
 Handler select_jmp_rel(unsigned size);
 Handler select_call_rel(unsigned size);
 Handler select_jmp_near_indirect(unsigned size, Kind source);
 Handler select_call_near_indirect(unsigned size, Kind source);
-Handler select_jmp_far_direct(unsigned size);   // imm = offset, imm2 = selector
+Handler select_jmp_far_direct(unsigned size);  // imm = offset, imm2 = selector
 Handler select_call_far_direct(unsigned size);
 Handler select_jmp_far_indirect(unsigned size);
 Handler select_call_far_indirect(unsigned size);
-Handler select_ret_near(unsigned size);         // imm = bytes to release
+Handler select_ret_near(unsigned size);  // imm = bytes to release
 Handler select_ret_far(unsigned size);
 Handler select_loop(LoopOp op, unsigned size, bool address32);
 Handler select_iret(unsigned size);
-Handler select_enter(unsigned size);            // imm = frame size, imm2 = nesting level
+Handler select_enter(unsigned size);  // imm = frame size, imm2 = nesting level
 Handler select_leave(unsigned size);
 Handler select_bound(unsigned size);
-extern const Handler kInt;                      // imm = vector
+extern const Handler kInt;  // imm = vector
 extern const Handler kInt3;
 extern const Handler kInto;
 extern const Handler kInt1;
@@ -86,7 +86,7 @@ Handler select_string(StringOp op, unsigned size, bool address32, uint8_t rep_pr
 extern const Handler kDaa, kDas, kAaa, kAas, kAam, kAad;
 
 // exec_system.cpp
-Handler select_in(unsigned size, bool port_in_dx);   // imm = port
+Handler select_in(unsigned size, bool port_in_dx);  // imm = port
 Handler select_out(unsigned size, bool port_in_dx);
 Handler select_pushf(unsigned size);
 Handler select_popf(unsigned size);
@@ -94,7 +94,14 @@ Handler select_flag_op(unsigned opcode);  // CLC STC CMC CLD STD CLI STI by opco
 extern const Handler kNop, kHlt, kWait, kEscape, kInvalidOpcode, kPopCs8086;
 extern const Handler kCpuid, kRdtsc, kRdmsr, kWrmsr, kCacheFlush;
 extern const Handler kLgdt, kLidt, kSgdt, kSidt, kLmsw, kSmsw, kClts;
-extern const Handler kMovToCr, kMovFromCr, kMovToDr, kMovFromDr;   // aux = register number
+extern const Handler kMovToCr, kMovFromCr, kMovToDr, kMovFromDr;  // aux = register number
 extern const Handler kGeneralProtection0;  // an instruction that runs past the code limit
+
+// exec_protected.cpp (aux picks the variant: 0 = LDT/LAR/VERR, 1 = TR/LSL/VERW)
+Handler select_store_system_selector(unsigned size, Kind first);
+Handler select_load_system_selector(Kind first);
+Handler select_load_access_or_limit(unsigned size, Kind source);
+Handler select_verify_segment(Kind first);
+Handler select_arpl(Kind first);
 
 }  // namespace x86lab::cpu

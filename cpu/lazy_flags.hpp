@@ -13,10 +13,10 @@ namespace x86lab::cpu {
 enum class FlagOp : uint8_t { None, Add, Adc, Sub, Sbb, Logic, Inc, Dec };
 
 struct LazyFlags {
-  uint32_t result = 0;  // masked to the operand size
-  uint32_t src1 = 0;    // masked to the operand size
-  uint32_t src2 = 0;    // masked to the operand size
-  uint32_t mask = 0xFF; // 0xFF, 0xFFFF or 0xFFFFFFFF
+  uint32_t result = 0;   // masked to the operand size
+  uint32_t src1 = 0;     // masked to the operand size
+  uint32_t src2 = 0;     // masked to the operand size
+  uint32_t mask = 0xFF;  // 0xFF, 0xFFFF or 0xFFFFFFFF
   FlagOp op = FlagOp::None;
   bool carry_in = false;  // ADC/SBB carry-in
 
@@ -25,12 +25,18 @@ struct LazyFlags {
   // eflags supplies the flags when op is None, and CF for INC/DEC.
   bool cf(uint32_t eflags) const {
     switch (op) {
-      case FlagOp::Add: return result < src1;
-      case FlagOp::Adc: return carry_in ? result <= src1 : result < src1;
-      case FlagOp::Sub: return src1 < src2;
-      case FlagOp::Sbb: return carry_in ? src1 <= src2 : src1 < src2;
-      case FlagOp::Logic: return false;
-      default: return eflags & flag::kCf;
+      case FlagOp::Add:
+        return result < src1;
+      case FlagOp::Adc:
+        return carry_in ? result <= src1 : result < src1;
+      case FlagOp::Sub:
+        return src1 < src2;
+      case FlagOp::Sbb:
+        return carry_in ? src1 <= src2 : src1 < src2;
+      case FlagOp::Logic:
+        return false;
+      default:
+        return eflags & flag::kCf;
     }
   }
   bool zf(uint32_t eflags) const { return op == FlagOp::None ? eflags & flag::kZf : result == 0; }
@@ -42,21 +48,28 @@ struct LazyFlags {
   }
   bool af(uint32_t eflags) const {
     switch (op) {
-      case FlagOp::None: return eflags & flag::kAf;
-      case FlagOp::Logic: return false;
-      default: return ((src1 ^ src2 ^ result) & 0x10) != 0;
+      case FlagOp::None:
+        return eflags & flag::kAf;
+      case FlagOp::Logic:
+        return false;
+      default:
+        return ((src1 ^ src2 ^ result) & 0x10) != 0;
     }
   }
   bool of(uint32_t eflags) const {
     switch (op) {
       case FlagOp::Add:
       case FlagOp::Adc:
-      case FlagOp::Inc: return ((src1 ^ result) & (src2 ^ result) & sign()) != 0;
+      case FlagOp::Inc:
+        return ((src1 ^ result) & (src2 ^ result) & sign()) != 0;
       case FlagOp::Sub:
       case FlagOp::Sbb:
-      case FlagOp::Dec: return ((src1 ^ src2) & (src1 ^ result) & sign()) != 0;
-      case FlagOp::Logic: return false;
-      default: return eflags & flag::kOf;
+      case FlagOp::Dec:
+        return ((src1 ^ src2) & (src1 ^ result) & sign()) != 0;
+      case FlagOp::Logic:
+        return false;
+      default:
+        return eflags & flag::kOf;
     }
   }
 
@@ -71,14 +84,30 @@ struct LazyFlags {
   bool condition(unsigned cc, uint32_t eflags) const {
     bool value;
     switch (cc >> 1) {
-      case 0: value = of(eflags); break;
-      case 1: value = cf(eflags); break;
-      case 2: value = zf(eflags); break;
-      case 3: value = cf(eflags) || zf(eflags); break;
-      case 4: value = sf(eflags); break;
-      case 5: value = pf(eflags); break;
-      case 6: value = sf(eflags) != of(eflags); break;
-      default: value = zf(eflags) || (sf(eflags) != of(eflags)); break;
+      case 0:
+        value = of(eflags);
+        break;
+      case 1:
+        value = cf(eflags);
+        break;
+      case 2:
+        value = zf(eflags);
+        break;
+      case 3:
+        value = cf(eflags) || zf(eflags);
+        break;
+      case 4:
+        value = sf(eflags);
+        break;
+      case 5:
+        value = pf(eflags);
+        break;
+      case 6:
+        value = sf(eflags) != of(eflags);
+        break;
+      default:
+        value = zf(eflags) || (sf(eflags) != of(eflags));
+        break;
     }
     return value != (cc & 1);
   }

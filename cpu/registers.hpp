@@ -43,6 +43,7 @@ struct SegmentCache {
   uint8_t access = 0x93;  // descriptor access byte: present, DPL, type
   bool big = false;       // D/B bit: 32-bit code or stack
   bool granular = false;
+  uint8_t rights = 3;  // segment_rights: what accesses the segment allows (0: null selector)
 };
 
 struct DescriptorTable {

@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -60,9 +60,17 @@ OpcodeInfo opcode_info(const nlohmann::json& opcodes, const std::string& key, in
 
 bool is_prefix(uint8_t b) {
   switch (b) {
-    case 0x26: case 0x2E: case 0x36: case 0x3E: case 0xF0: case 0xF1: case 0xF2: case 0xF3:
+    case 0x26:
+    case 0x2E:
+    case 0x36:
+    case 0x3E:
+    case 0xF0:
+    case 0xF1:
+    case 0xF2:
+    case 0xF3:
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -96,9 +104,7 @@ class SuiteRunner {
     const MooState& in = test.initial;
     for (const auto& [address, value] : in.ram) memory_.poke(address, value);
     Registers& r = cpu_.regs();
-    auto set16 = [&](unsigned gpr, unsigned moo) {
-      r.gpr[gpr] = in.regs[moo];
-    };
+    auto set16 = [&](unsigned gpr, unsigned moo) { r.gpr[gpr] = in.regs[moo]; };
     set16(kEax, moo::kAx);
     set16(kEbx, moo::kBx);
     set16(kEcx, moo::kCx);
@@ -162,10 +168,10 @@ class SuiteRunner {
     // off by one when SP is odd, so it is computed here.)
     std::optional<uint32_t> flags_image;
     const uint8_t opcode = first_opcode(test.bytes);
-    const bool divide_8086 =
-        model_ == CpuModel::I8086 && (opcode == 0xF6 || opcode == 0xF7 || opcode == 0xD4) &&
-        (out.mask & (1u << moo::kSp)) &&
-        out.regs[moo::kSp] == static_cast<uint16_t>(in.regs[moo::kSp] - 6);
+    const bool divide_8086 = model_ == CpuModel::I8086 &&
+                             (opcode == 0xF6 || opcode == 0xF7 || opcode == 0xD4) &&
+                             (out.mask & (1u << moo::kSp)) &&
+                             out.regs[moo::kSp] == static_cast<uint16_t>(in.regs[moo::kSp] - 6);
     if (test.exception || divide_8086) {
       const uint16_t ss = (out.mask & (1u << moo::kSs)) ? out.regs[moo::kSs] : in.regs[moo::kSs];
       const uint16_t sp = out.regs[moo::kSp];
@@ -233,19 +239,27 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--suite") opt.suite = value();
-    else if (a == "--dir") opt.dir = value();
-    else if (a == "--known") opt.known = value();
-    else if (a == "--only") opt.only = value();
-    else if (a == "--verbose") opt.verbose = true;
-    else if (a == "--index") opt.index = std::stol(value());
-    else return usage();
+    if (a == "--suite")
+      opt.suite = value();
+    else if (a == "--dir")
+      opt.dir = value();
+    else if (a == "--known")
+      opt.known = value();
+    else if (a == "--only")
+      opt.only = value();
+    else if (a == "--verbose")
+      opt.verbose = true;
+    else if (a == "--index")
+      opt.index = std::stol(value());
+    else
+      return usage();
   }
   if (opt.suite != "8086" && opt.suite != "80286") return usage();
   if (!fs::is_directory(opt.dir) || !fs::exists(opt.dir / "metadata.json")) {
-    std::printf("sst %s: SKIPPED — test data not found at %s (it lives in ../shared/testdata on "
-                "the project's machines)\n",
-                opt.suite.c_str(), opt.dir.c_str());
+    std::printf(
+        "sst %s: SKIPPED — test data not found at %s (it lives in ../shared/testdata on "
+        "the project's machines)\n",
+        opt.suite.c_str(), opt.dir.c_str());
     return 77;
   }
   const bool is_8086 = opt.suite == "8086";
@@ -277,7 +291,8 @@ int main(int argc, char** argv) {
     if (!opt.only.empty() && key != opt.only) continue;
     const std::string opcode = key.substr(0, key.find('.'));
     const bool two_byte = opcode.size() == 4;
-    const int file_reg = key.find('.') != std::string::npos ? std::stoi(key.substr(key.find('.') + 1)) : -1;
+    const int file_reg =
+        key.find('.') != std::string::npos ? std::stoi(key.substr(key.find('.') + 1)) : -1;
     const std::vector<MooTest> tests = read_moo_file(path.string());
     for (size_t ordinal = 0; ordinal < tests.size(); ++ordinal) {
       const MooTest& test = tests[ordinal];
@@ -306,16 +321,18 @@ int main(int argc, char** argv) {
     }
   }
   for (const auto& [file, count] : failures_by_file) {
-    if (count > 3) std::printf("     %s %s: %llu unlisted failures in all\n", opt.suite.c_str(),
-                               file.c_str(), static_cast<unsigned long long>(count));
+    if (count > 3)
+      std::printf("     %s %s: %llu unlisted failures in all\n", opt.suite.c_str(), file.c_str(),
+                  static_cast<unsigned long long>(count));
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::printf("sst %s: %llu passed, %llu failed, %llu skipped (%llu failures known and listed; "
-              "%.1f s)\n",
-              opt.suite.c_str(), static_cast<unsigned long long>(passed),
-              static_cast<unsigned long long>(failed), static_cast<unsigned long long>(skipped),
-              static_cast<unsigned long long>(known_failed), seconds);
+  std::printf(
+      "sst %s: %llu passed, %llu failed, %llu skipped (%llu failures known and listed; "
+      "%.1f s)\n",
+      opt.suite.c_str(), static_cast<unsigned long long>(passed),
+      static_cast<unsigned long long>(failed), static_cast<unsigned long long>(skipped),
+      static_cast<unsigned long long>(known_failed), seconds);
   const bool rate_ok = passed * 1000 >= (passed + failed) * 999;
   const bool all_known = failed == known_failed;
   return (rate_ok && all_known) ? 0 : 1;

@@ -101,7 +101,8 @@ TEST_CASE("PUSH SP pushes the decremented value on the 8086 only") {
     tests::RealModeHarness h(model);
     h.load({0x54, 0xF4});  // push sp / hlt
     h.run_to_halt();
-    CHECK(h.memory.read<uint16_t>(0x90000 + 0xFFFC) == (model == CpuModel::I8086 ? 0xFFFC : 0xFFFE));
+    CHECK(h.memory.read<uint16_t>(0x90000 + 0xFFFC) ==
+          (model == CpuModel::I8086 ? 0xFFFC : 0xFFFE));
   }
 }
 
@@ -113,6 +114,6 @@ TEST_CASE("CPUID reports a family-6 GenuineIntel part and only implemented featu
   CHECK(h.cpu.regs().gpr[cpu::kEsi] == 0x756E6547);
   CHECK(((h.cpu.regs().gpr[cpu::kEax] >> 8) & 0xF) == 6);
   const uint32_t features = h.cpu.regs().gpr[cpu::kEdx];
-  CHECK((features & 1) == 0);  // no FPU claimed until the x87 exists
+  CHECK((features & 1) == 0);           // no FPU claimed until the x87 exists
   CHECK((features & (1u << 15)) != 0);  // CMOV
 }

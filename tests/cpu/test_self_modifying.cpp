@@ -33,11 +33,11 @@ TEST_CASE("an instruction that replaces the next opcode runs the new instruction
 TEST_CASE("code patched inside a loop is seen on the next iteration") {
   tests::RealModeHarness h;
   h.load({
-      0xB9, 0x03, 0x00,              // mov cx, 3
-      0xFE, 0x06, 0x09, 0x00,        // l: inc byte [0x0009]   (the immediate of add)
-      0x83, 0xC3, 0x00,              // add bx, 0 -> 1, 2, 3 over the iterations
-      0xE2, 0xF7,                    // loop l
-      0xF4,                          // hlt
+      0xB9, 0x03, 0x00,        // mov cx, 3
+      0xFE, 0x06, 0x09, 0x00,  // l: inc byte [0x0009]   (the immediate of add)
+      0x83, 0xC3, 0x00,        // add bx, 0 -> 1, 2, 3 over the iterations
+      0xE2, 0xF7,              // loop l
+      0xF4,                    // hlt
   });
   h.run_to_halt();
   // add bx, 1 then add bx, 2 then add bx, 3
