@@ -21,9 +21,16 @@ void Pic8259::register_ports(bus::IoSpace& io) {
 }
 
 void Pic8259::reset() {
+  // The inputs are wires from the devices: their levels survive a reset of the chips.
+  const auto sources = state_.sources_high;
+  const std::array<uint8_t, 2> levels = {state_.chips[0].line_level, state_.chips[1].line_level};
   state_ = State{};
+  state_.sources_high = sources;
+  state_.chips[0].line_level = levels[0];
+  state_.chips[1].line_level = levels[1];
   // Until the firmware programs them, keep every input masked: the vectors are not set yet.
   for (auto& c : state_.chips) c.imr = 0xFF;
+  update();
 }
 
 uint8_t Pic8259::read(uint16_t port) {
@@ -74,6 +81,13 @@ void Pic8259::write(uint16_t port, uint8_t value) {
 
 void Pic8259::set_irq_level(unsigned irq, bool high) {
   if (irq >= 16 || irq == kCascadeIrq) return;  // IR2 is driven by the slave only
+  uint8_t& sources = state_.sources_high[irq];
+  if (high) {
+    ++sources;
+  } else if (sources > 0) {
+    --sources;
+  }
+  high = sources > 0;
   Chip& c = state_.chips[irq >> 3];
   const uint8_t b = bit(static_cast<int>(irq & 7));
   if (high && !(c.line_level & b)) c.irr |= b;  // rising edge

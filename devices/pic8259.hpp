@@ -6,9 +6,10 @@
 // Implemented: ICW1-ICW4, OCW1-OCW3, edge and level triggering (ICW1 LTIM or ELCR), fully
 // nested priority with rotation (automatic and specific), specific and non-specific EOI,
 // automatic EOI, special mask mode, special fully nested mode, poll command, spurious IRQ7 and
-// IRQ15. Deviation: an edge latched in IRR stays there until acknowledged even if the line
-// falls first (the datasheet asks the line to stay high until INTA; devices here pulse).
-// Not implemented: 8080/8085 mode call vectors and buffered mode (no effect on a PC).
+// IRQ15, lines shared by several devices (wired-OR). Deviation: an edge latched in IRR stays there
+// until acknowledged even if the line falls first (the datasheet asks the line to stay high until
+// INTA; devices here pulse). Not implemented: 8080/8085 mode call vectors and buffered mode (no
+// effect on a PC).
 #pragma once
 
 #include <array>
@@ -49,7 +50,9 @@ class Pic8259 final : public bus::InterruptController, public bus::IrqSink {
   };
   struct State {
     std::array<Chip, 2> chips{};  // [0] master, [1] slave
-    bool int_output = false;      // the master's INT pin
+    // How many IrqLines hold each input high: lines are wired-OR, so devices may share one.
+    std::array<uint8_t, 16> sources_high{};
+    bool int_output = false;  // the master's INT pin
   };
 
   explicit Pic8259(bool with_elcr = true) : with_elcr_(with_elcr) { reset(); }

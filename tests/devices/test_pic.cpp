@@ -291,3 +291,35 @@ TEST_CASE("pic rotate in automatic EOI mode makes the served level the lowest") 
   CHECK(p.pic.acknowledge_interrupt() == 0x09);  // IR0 is now the lowest
   CHECK(p.pic.acknowledge_interrupt() == 0x08);  // then IR0
 }
+
+TEST_CASE("pic a shared level-triggered line stays asserted while any device holds it") {
+  PcPics p;
+  p.out(0x4D1, 0x08);  // IRQ11 level, as PCI interrupts are
+  auto nic = p.pic.line(11);
+  auto disk = p.pic.line(11);
+  nic.raise();
+  disk.raise();
+  CHECK(p.pic.acknowledge_interrupt() == 0x73);
+  nic.lower();  // the first device is served, the second still asserts
+  p.out(0xA0, 0x20);
+  p.out(0x20, 0x20);
+  CHECK(p.pic.acknowledge_interrupt() == 0x73);
+  disk.lower();
+  p.out(0xA0, 0x20);
+  p.out(0x20, 0x20);
+  CHECK_FALSE(p.pic.interrupt_pending());
+}
+
+TEST_CASE("pic reset keeps the input levels the devices drive") {
+  PcPics p;
+  p.out(0x4D0, 0x20);
+  auto irq5 = p.pic.line(5);
+  irq5.raise();
+  p.pic.reset();
+  for (auto [port, value] :
+       {std::pair<uint16_t, uint8_t>{0x20, 0x19}, {0x21, 0x08}, {0x21, 0x04}, {0x21, 0x01}}) {
+    p.out(port, value);  // ICW1 with LTIM: every input level-triggered
+  }
+  CHECK(p.pic.interrupt_pending());
+  CHECK(p.pic.acknowledge_interrupt() == 0x0D);
+}
