@@ -13,13 +13,14 @@ namespace x86lab::cpu {
 struct Float80 {
   uint64_t significand = 0;
   uint16_t sign_exponent = 0;
+  friend constexpr bool operator==(const Float80&, const Float80&) = default;
 };
 
 struct X87State {
-  Float80 st[8];            // physical registers R0..R7
+  Float80 st[8];  // physical registers R0..R7
   uint16_t control = 0x037F;
-  uint16_t status = 0;      // TOP lives in bits 11..13
-  uint16_t tag = 0xFFFF;    // two bits a register; 11 = empty
+  uint16_t status = 0;    // TOP lives in bits 11..13
+  uint16_t tag = 0xFFFF;  // two bits a register; 11 = empty
   uint16_t last_opcode = 0;
   uint32_t last_ip = 0;
   uint16_t last_cs = 0;
@@ -30,7 +31,7 @@ struct X87State {
 // What decode knows of an x87 instruction. The memory operand, when there is one, is the
 // Insn's effective-address recipe.
 struct X87Form {
-  uint8_t opcode;        // D8..DF, or 0xAE for 0F AE (FXSAVE/FXRSTOR)
+  uint8_t opcode;  // D8..DF, or 0xAE for 0F AE (FXSAVE/FXRSTOR)
   uint8_t modrm;
   bool memory;           // the r/m operand is memory
   unsigned memory_size;  // bytes of the memory operand as Zydis reports it (0 when none)
