@@ -1,6 +1,7 @@
 #include "cpu/cpu.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "cpu/handlers.hpp"
 
@@ -52,13 +53,13 @@ void Cpu::reset() {
   regs_.tr.access = 0x8B;
   switch (model_) {
     case CpuModel::I8086:
-      a20_mask_ = 0xFFFFF;
+      mmu_.set_a20_mask(0xFFFFF);
       regs_.seg[kCs].selector = 0xFFFF;
       regs_.seg[kCs].base = 0xFFFF0;
       regs_.eip = 0;
       break;
     case CpuModel::I80286:
-      a20_mask_ = 0xFFFFFF;
+      mmu_.set_a20_mask(0xFFFFFF);
       regs_.seg[kCs].selector = 0xF000;
       regs_.seg[kCs].base = 0xFF0000;
       regs_.eip = 0xFFF0;
@@ -66,7 +67,7 @@ void Cpu::reset() {
       break;
     case CpuModel::I80386:
     case CpuModel::PentiumPro:
-      a20_mask_ = 0xFFFFFFFF;
+      mmu_.set_a20_mask(0xFFFFFFFF);
       regs_.seg[kCs].selector = 0xF000;
       regs_.seg[kCs].base = 0xFFFF0000;
       regs_.eip = 0xFFF0;
@@ -84,7 +85,18 @@ void Cpu::reset() {
   exit_block_ = true;
   interrupt_shadow_ = false;
   fault_depth_ = 0;
+  sync_paging();
   flush_decoded_code();
+}
+
+void Cpu::sync_paging() {
+  mmu::PagingConfig config;
+  config.enabled = at_least(model_, CpuModel::I80386) && (regs_.cr0 & 0x80000000u);
+  config.write_protect = regs_.cr0 & 0x10000u;
+  config.pse = regs_.cr4 & 0x10u;
+  config.pge = regs_.cr4 & 0x80u;
+  config.cr3 = regs_.cr3;
+  mmu_.configure(config);
 }
 
 uint32_t Cpu::eflags() const { return (eflags_ & ~flag::kArith) | lazy_.arith_bits(eflags_); }
@@ -158,7 +170,7 @@ void Cpu::segment_limit_fault(unsigned seg) {
 
 void Cpu::set_a20(bool enabled) {
   if (!at_least(model_, CpuModel::I80386)) return;
-  a20_mask_ = enabled ? 0xFFFFFFFF : ~(1u << 20);
+  mmu_.set_a20_mask(enabled ? 0xFFFFFFFF : ~(1u << 20));
   exit_block_ = true;
 }
 
@@ -194,16 +206,25 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
     const uint32_t page = physical >> bus::kPageShift;
     if (std::find(block->pages.begin(), block->pages.end(), page) == block->pages.end()) {
       block->pages.push_back(page);
-      memory_.mark_code_page(physical);
+      if (!memory_.is_code_page(physical)) {
+        memory_.mark_code_page(physical);
+        mmu_.protect_code_page(page);  // writes to it must now reach the bus's check
+      }
     }
   };
 
+  const uint32_t wrap_mask = wraps_at_64k ? 0xFFFFu : 0xFFFFFFFFu;
   for (unsigned n = 0; n < kMaxBlockInstructions; ++n) {
-    const uint32_t insn_phys =
-        code_linear_to_physical(cs.base + (wraps_at_64k ? offset & 0xFFFF : offset));
+    uint32_t insn_phys;
+    try {
+      insn_phys = code_linear_to_physical(cs.base + (offset & wrap_mask));
+    } catch (const CpuFault&) {
+      if (n == 0) throw;
+      break;  // the fetch fault belongs to that instruction, raised when it is reached
+    }
     Insn insn;
     DecodeResult result;
-    bool wrapped = false;
+    bool crosses = false;
     const DecodedInsn* known = blocks_.find_insn(insn_phys, key);
     if (known && (wraps_at_64k || offset + known->insn.length - 1 <= cs.limit) &&
         (!wraps_at_64k || offset + known->insn.length <= 0x10000)) {
@@ -212,36 +233,50 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
     } else {
       uint8_t bytes[15];
       size_t available = 0;
+      std::optional<CpuFault> fetch_fault;
       for (; available < sizeof bytes; ++available) {
-        uint32_t at = offset + static_cast<uint32_t>(available);
-        if (wraps_at_64k) {
-          at &= 0xFFFF;
-        } else if (at > cs.limit) {
-          break;
+        const uint32_t at = (offset + static_cast<uint32_t>(available)) & wrap_mask;
+        if (!wraps_at_64k && at > cs.limit) break;
+        const uint32_t linear = cs.base + at;
+        uint32_t physical;
+        if (((linear ^ (cs.base + (offset & wrap_mask))) & ~(bus::kPageSize - 1)) == 0) {
+          physical = insn_phys + (linear - (cs.base + (offset & wrap_mask)));
+        } else {
+          try {
+            physical = code_linear_to_physical(linear);
+          } catch (const CpuFault& fault) {
+            fetch_fault = fault;  // only raised if the instruction needs these bytes
+            break;
+          }
         }
-        bytes[available] = memory_.read<uint8_t>(code_linear_to_physical(cs.base + at));
+        bytes[available] = memory_.read<uint8_t>(physical);
       }
       result = decoder_.decode(bytes, available, mode, insn);
       if (result.status == DecodeStatus::Truncated) {
         if (n > 0) break;  // decode it when it is reached: the fault belongs to that instruction
+        if (fetch_fault) throw *fetch_fault;
         insn = Insn{};
         insn.fn = kGeneralProtection0;  // runs past the code segment limit
         insn.length = 1;
         result.ends_block = true;
       }
-      wrapped = wraps_at_64k && offset + insn.length > 0x10000;
-      const bool one_page = ((insn_phys & 0xFFF) + insn.length) <= bus::kPageSize;
-      if (!wrapped && one_page && result.status == DecodeStatus::Ok) {
-        blocks_.remember_insn(insn_phys, key, DecodedInsn{insn, result.ends_block});
-      }
+    }
+    // An instruction whose bytes leave its page (or wrap at 64 KiB) depends on more than the
+    // physical address the block is found by: it runs alone, in a block that is not kept.
+    crosses = ((insn_phys & 0xFFF) + insn.length) > bus::kPageSize ||
+              (wraps_at_64k && offset + insn.length > 0x10000);
+    if (crosses && n > 0) break;
+    if (!crosses && !known && result.status == DecodeStatus::Ok) {
+      blocks_.remember_insn(insn_phys, key, DecodedInsn{insn, result.ends_block});
     }
     note_page(insn_phys);
-    note_page(code_linear_to_physical(
-        cs.base + ((offset + insn.length - 1) & (wraps_at_64k ? 0xFFFF : ~0u))));
+    if (crosses) {
+      note_page(code_linear_to_physical(cs.base + ((offset + insn.length - 1) & wrap_mask)));
+    }
     block->insns.push_back(insn);
     offset += insn.length;
-    if (wrapped) {
-      cacheable = false;  // its bytes depend on CS, not only on the physical address
+    if (crosses) {
+      cacheable = false;
       break;
     }
     if (result.ends_block) break;
@@ -562,16 +597,34 @@ void Cpu::write_cr0(uint32_t value) {
     regs_.cr0 = (value & 0xE005003F) | (model_ == CpuModel::PentiumPro ? 0x10 : 0);
   }
   if (!protected_mode()) cpl_ = 0;
+  sync_paging();
   exit_block_ = true;
 }
 
 void Cpu::write_cr3(uint32_t value) {
   regs_.cr3 = value & 0xFFFFF018;
+  // A CR3 load keeps global pages when CR4.PGE is set.
+  if (regs_.cr4 & 0x80u) {
+    mmu::PagingConfig config;
+    config.enabled = at_least(model_, CpuModel::I80386) && (regs_.cr0 & 0x80000000u);
+    config.write_protect = regs_.cr0 & 0x10000u;
+    config.pse = regs_.cr4 & 0x10u;
+    config.pge = true;
+    config.cr3 = regs_.cr3;
+    mmu_.set_config_keep_tlb(config);
+    mmu_.flush_non_global();
+  } else {
+    sync_paging();
+  }
   exit_block_ = true;
 }
 
 void Cpu::write_cr4(uint32_t value) {
+  // TSD, DE, PSE, MCE, PGE, PCE: what is implemented. VME, PVI and PAE are not (CPUID does
+  // not claim them), so setting them is a reserved-bit #GP.
+  if (value & ~0x1DCu) raise_fault(Vector::GeneralProtection, 0);
   regs_.cr4 = value;
+  sync_paging();
   exit_block_ = true;
 }
 

@@ -18,6 +18,7 @@
 #include "cpu/lazy_flags.hpp"
 #include "cpu/registers.hpp"
 #include "cpu/x87.hpp"
+#include "mmu/mmu.hpp"
 
 namespace x86lab::cpu {
 
@@ -72,7 +73,7 @@ class Cpu final : public bus::CodeWriteObserver {
 
   void set_interrupt_controller(InterruptController* pic) { pic_ = pic; }
   void set_a20(bool enabled);
-  bool a20() const { return a20_mask_ & (1u << 20); }
+  bool a20() const { return mmu_.a20_mask() & (1u << 20); }
 
   // Decoder statistics, for tests and --stats.
   uint64_t decode_count() const { return decoder_.decode_count(); }
@@ -98,10 +99,25 @@ class Cpu final : public bus::CodeWriteObserver {
   T read_mem(unsigned seg, uint32_t offset);
   template <typename T>
   void write_mem(unsigned seg, uint32_t offset, T value);
+  // Linear accesses with the current privilege (user at CPL 3), and the implicit supervisor
+  // accesses of descriptor tables, the IDT and the TSS.
   template <typename T>
-  T read_linear(uint32_t linear);
+  T read_linear(uint32_t linear) {
+    return mmu_.read<T>(linear, cpl_ == 3);
+  }
   template <typename T>
-  void write_linear(uint32_t linear, T value);
+  void write_linear(uint32_t linear, T value) {
+    mmu_.write<T>(linear, value, cpl_ == 3);
+  }
+  template <typename T>
+  T read_system(uint32_t linear) {
+    return mmu_.read<T>(linear, false);
+  }
+  template <typename T>
+  void write_system(uint32_t linear, T value) {
+    mmu_.write<T>(linear, value, false);
+  }
+  mmu::Mmu& mmu() { return mmu_; }
 
   // Stack, by the SS size (16- or 32-bit stack pointer).
   template <typename T>
@@ -230,7 +246,10 @@ class Cpu final : public bus::CodeWriteObserver {
   std::unique_ptr<Block> build_block(uint32_t phys, uint32_t key);
   void handle_fault(const CpuFault& fault);
   void deliver_external_interrupt();
-  uint32_t code_linear_to_physical(uint32_t linear) const { return linear & a20_mask_; }
+  uint32_t code_linear_to_physical(uint32_t linear) {
+    return mmu_.translate_fetch(linear, cpl_ == 3);
+  }
+  void sync_paging();
 
   CpuModel model_;
   bus::PhysicalMemory& memory_;
@@ -243,8 +262,8 @@ class Cpu final : public bus::CodeWriteObserver {
   uint32_t eflags_ = 2;  // non-lazy bits, and arithmetic bits when lazy_.op is None
   LazyFlags lazy_;
   X87State x87_;
+  mmu::Mmu mmu_{memory_, regs_.cr2};
   uint32_t insn_eip_ = 0;
-  uint32_t a20_mask_ = 0xFFFFFFFF;
   uint32_t eflags_fixed_ones_ = 2;
   uint32_t eflags_writable_ = 0;
   unsigned cpl_ = 0;
@@ -288,29 +307,6 @@ inline void Cpu::set_reg(unsigned index, T value) {
     regs_.gpr[index] = (regs_.gpr[index] & 0xFFFF0000u) | value;
   } else {
     regs_.gpr[index] = value;
-  }
-}
-
-template <typename T>
-inline T Cpu::read_linear(uint32_t linear) {
-  if ((linear & (bus::kPageSize - 1)) <= bus::kPageSize - sizeof(T)) [[likely]] {
-    return memory_.read<T>(linear & a20_mask_);
-  }
-  T value = 0;
-  for (unsigned i = 0; i < sizeof(T); ++i) {
-    value |= static_cast<T>(T{memory_.read<uint8_t>((linear + i) & a20_mask_)} << (8 * i));
-  }
-  return value;
-}
-
-template <typename T>
-inline void Cpu::write_linear(uint32_t linear, T value) {
-  if ((linear & (bus::kPageSize - 1)) <= bus::kPageSize - sizeof(T)) [[likely]] {
-    memory_.write<T>(linear & a20_mask_, value);
-    return;
-  }
-  for (unsigned i = 0; i < sizeof(T); ++i) {
-    memory_.write<uint8_t>((linear + i) & a20_mask_, static_cast<uint8_t>(value >> (8 * i)));
   }
 }
 

@@ -191,6 +191,11 @@ void wrmsr(Cpu& cpu, const Insn&) {
 
 void cache_flush(Cpu& cpu, const Insn&) { require_cpl0(cpu); }  // INVD, WBINVD: no cache
 
+void invlpg(Cpu& cpu, const Insn& insn) {
+  require_cpl0(cpu);
+  cpu.mmu().invalidate_page(cpu.regs().seg[insn.seg].base + cpu.effective_address(insn));
+}
+
 // LGDT/LIDT take a 6-byte operand; with a 16-bit operand size only 24 bits of base load.
 template <bool Idt>
 void load_descriptor_table(Cpu& cpu, const Insn& insn) {
@@ -354,6 +359,7 @@ const Handler kRdtsc = &rdtsc;
 const Handler kRdmsr = &rdmsr;
 const Handler kWrmsr = &wrmsr;
 const Handler kCacheFlush = &cache_flush;
+const Handler kInvlpg = &invlpg;
 const Handler kLgdt = &load_descriptor_table<false>;
 const Handler kLidt = &load_descriptor_table<true>;
 const Handler kSgdt = &store_descriptor_table<false>;

@@ -31,8 +31,8 @@ Descriptor Cpu::read_descriptor(uint16_t selector, Vector fault) {
   }
   if (index + 7 > limit) fault_on(fault, selector);
   Descriptor d;
-  d.low = read_linear<uint32_t>(base + index);
-  d.high = read_linear<uint32_t>(base + index + 4);
+  d.low = read_system<uint32_t>(base + index);
+  d.high = read_system<uint32_t>(base + index + 4);
   return d;
 }
 
@@ -40,7 +40,7 @@ void Cpu::set_accessed(uint16_t selector, Descriptor& d) {
   if (!d.is_segment() || (d.high & 0x100)) return;
   d.high |= 0x100;
   const uint32_t base = (selector & 4) ? regs_.ldtr.base : regs_.gdtr.base;
-  write_linear<uint32_t>(base + (selector & 0xFFF8) + 4, d.high);
+  write_system<uint32_t>(base + (selector & 0xFFF8) + 4, d.high);
 }
 
 void Cpu::load_null_segment(unsigned seg, uint16_t selector) {
@@ -121,7 +121,7 @@ void Cpu::load_task_register(uint16_t selector) {
   }
   if (!d.present()) fault_on(Vector::SegmentNotPresent, selector);
   d.high |= 0x200;  // busy
-  write_linear<uint32_t>(regs_.gdtr.base + (selector & 0xFFF8) + 4, d.high);
+  write_system<uint32_t>(regs_.gdtr.base + (selector & 0xFFF8) + 4, d.high);
   fill_cache(regs_.tr, selector, d);
 }
 
@@ -132,13 +132,13 @@ void Cpu::stack_for_privilege(unsigned dpl, uint16_t& ss, uint32_t& esp) {
   if (tss32) {
     const uint32_t at = 4 + dpl * 8;
     if (at + 5 > tr.limit) raise_fault(Vector::InvalidTss, selector_error(tr.selector));
-    esp = read_linear<uint32_t>(tr.base + at);
-    ss = read_linear<uint16_t>(tr.base + at + 4);
+    esp = read_system<uint32_t>(tr.base + at);
+    ss = read_system<uint16_t>(tr.base + at + 4);
   } else {
     const uint32_t at = 2 + dpl * 4;
     if (at + 3 > tr.limit) raise_fault(Vector::InvalidTss, selector_error(tr.selector));
-    esp = read_linear<uint16_t>(tr.base + at);
-    ss = read_linear<uint16_t>(tr.base + at + 2);
+    esp = read_system<uint16_t>(tr.base + at);
+    ss = read_system<uint16_t>(tr.base + at + 2);
   }
 }
 
@@ -368,8 +368,8 @@ void Cpu::interrupt_protected(uint8_t vector, uint32_t return_eip, InterruptSour
   if (uint32_t{vector} * 8 + 7 > regs_.idtr.limit)
     raise_fault(Vector::GeneralProtection, gate_error);
   Descriptor gate;
-  gate.low = read_linear<uint32_t>(regs_.idtr.base + vector * 8u);
-  gate.high = read_linear<uint32_t>(regs_.idtr.base + vector * 8u + 4);
+  gate.low = read_system<uint32_t>(regs_.idtr.base + vector * 8u);
+  gate.high = read_system<uint32_t>(regs_.idtr.base + vector * 8u + 4);
   const uint8_t type = gate.type();
   if (gate.is_segment() ||
       (type != descriptor_type::kTaskGate && type != descriptor_type::kInterruptGate16 &&
@@ -498,7 +498,7 @@ void Cpu::interrupt_return_protected(unsigned operand_size) {
   }
   if (eflags_ & flag::kNt) {
     // Return from a nested task: to the task named by this TSS's back link.
-    const uint16_t back = read_linear<uint16_t>(regs_.tr.base);
+    const uint16_t back = read_system<uint16_t>(regs_.tr.base);
     if (back & 4) fault_on(Vector::InvalidTss, back);
     Descriptor tss = read_descriptor(back, Vector::InvalidTss);
     if (tss.is_segment() ||
@@ -602,19 +602,19 @@ void Cpu::task_switch(uint16_t selector, const Descriptor& tss, TaskSwitchReason
     uint16_t seg[6], ldt;
   } next{};
   if (new32) {
-    next.cr3 = read_linear<uint32_t>(new_base + 0x1C);
-    next.eip = read_linear<uint32_t>(new_base + 0x20);
-    next.eflags = read_linear<uint32_t>(new_base + 0x24);
-    for (unsigned r = 0; r < 8; ++r) next.gpr[r] = read_linear<uint32_t>(new_base + 0x28 + 4 * r);
-    for (unsigned s = 0; s < 6; ++s) next.seg[s] = read_linear<uint16_t>(new_base + 0x48 + 4 * s);
-    next.ldt = read_linear<uint16_t>(new_base + 0x60);
+    next.cr3 = read_system<uint32_t>(new_base + 0x1C);
+    next.eip = read_system<uint32_t>(new_base + 0x20);
+    next.eflags = read_system<uint32_t>(new_base + 0x24);
+    for (unsigned r = 0; r < 8; ++r) next.gpr[r] = read_system<uint32_t>(new_base + 0x28 + 4 * r);
+    for (unsigned s = 0; s < 6; ++s) next.seg[s] = read_system<uint16_t>(new_base + 0x48 + 4 * s);
+    next.ldt = read_system<uint16_t>(new_base + 0x60);
   } else {
-    next.eip = read_linear<uint16_t>(new_base + 0x0E);
-    next.eflags = read_linear<uint16_t>(new_base + 0x10);
-    for (unsigned r = 0; r < 8; ++r) next.gpr[r] = read_linear<uint16_t>(new_base + 0x12 + 2 * r);
-    for (unsigned s = 0; s < 4; ++s) next.seg[s] = read_linear<uint16_t>(new_base + 0x22 + 2 * s);
+    next.eip = read_system<uint16_t>(new_base + 0x0E);
+    next.eflags = read_system<uint16_t>(new_base + 0x10);
+    for (unsigned r = 0; r < 8; ++r) next.gpr[r] = read_system<uint16_t>(new_base + 0x12 + 2 * r);
+    for (unsigned s = 0; s < 4; ++s) next.seg[s] = read_system<uint16_t>(new_base + 0x22 + 2 * s);
     next.seg[kFs] = next.seg[kGs] = 0;
-    next.ldt = read_linear<uint16_t>(new_base + 0x2A);
+    next.ldt = read_system<uint16_t>(new_base + 0x2A);
   }
 
   // Save the current task into its TSS.
@@ -624,37 +624,37 @@ void Cpu::task_switch(uint16_t selector, const Descriptor& tss, TaskSwitchReason
   uint32_t old_flags = eflags();
   if (reason == TaskSwitchReason::Iret) old_flags &= ~flag::kNt;
   if (old32) {
-    write_linear<uint32_t>(old_tr.base + 0x20, return_eip);
-    write_linear<uint32_t>(old_tr.base + 0x24, old_flags);
+    write_system<uint32_t>(old_tr.base + 0x20, return_eip);
+    write_system<uint32_t>(old_tr.base + 0x24, old_flags);
     for (unsigned r = 0; r < 8; ++r)
-      write_linear<uint32_t>(old_tr.base + 0x28 + 4 * r, regs_.gpr[r]);
+      write_system<uint32_t>(old_tr.base + 0x28 + 4 * r, regs_.gpr[r]);
     for (unsigned s = 0; s < 6; ++s) {
-      write_linear<uint16_t>(old_tr.base + 0x48 + 4 * s, regs_.seg[s].selector);
+      write_system<uint16_t>(old_tr.base + 0x48 + 4 * s, regs_.seg[s].selector);
     }
   } else {
-    write_linear<uint16_t>(old_tr.base + 0x0E, static_cast<uint16_t>(return_eip));
-    write_linear<uint16_t>(old_tr.base + 0x10, static_cast<uint16_t>(old_flags));
+    write_system<uint16_t>(old_tr.base + 0x0E, static_cast<uint16_t>(return_eip));
+    write_system<uint16_t>(old_tr.base + 0x10, static_cast<uint16_t>(old_flags));
     for (unsigned r = 0; r < 8; ++r) {
-      write_linear<uint16_t>(old_tr.base + 0x12 + 2 * r, static_cast<uint16_t>(regs_.gpr[r]));
+      write_system<uint16_t>(old_tr.base + 0x12 + 2 * r, static_cast<uint16_t>(regs_.gpr[r]));
     }
     for (unsigned s = 0; s < 4; ++s) {
-      write_linear<uint16_t>(old_tr.base + 0x22 + 2 * s, regs_.seg[s].selector);
+      write_system<uint16_t>(old_tr.base + 0x22 + 2 * s, regs_.seg[s].selector);
     }
   }
 
   // Busy bits: the old task stays busy for CALL and interrupts (it is nested), else not.
   auto set_busy = [&](uint16_t sel, bool busy) {
     const uint32_t at = regs_.gdtr.base + (sel & 0xFFF8) + 4;
-    uint32_t high = read_linear<uint32_t>(at);
+    uint32_t high = read_system<uint32_t>(at);
     high = busy ? (high | 0x200) : (high & ~0x200u);
-    write_linear<uint32_t>(at, high);
+    write_system<uint32_t>(at, high);
   };
   if (reason == TaskSwitchReason::Jump || reason == TaskSwitchReason::Iret) {
     set_busy(old_tr.selector, false);
   }
   if (reason != TaskSwitchReason::Iret) set_busy(selector, true);
   if (reason == TaskSwitchReason::Call || reason == TaskSwitchReason::Interrupt) {
-    write_linear<uint16_t>(new_base, old_tr.selector);  // back link
+    write_system<uint16_t>(new_base, old_tr.selector);  // back link
     next.eflags |= flag::kNt;
   }
 

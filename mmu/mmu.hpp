@@ -1,0 +1,108 @@
+// Linear to physical translation: two-level paging with 4 KiB and 4 MiB (PSE) pages, global
+// pages (PGE), accessed/dirty bits, U/S and R/W with CR0.WP, #PF with its error code and CR2,
+// and a software TLB whose fast path is one compare.
+//
+// TLB tags hold the linear page address. A tag equal to the page is the fast case: plain
+// memory with a host pointer. Low tag bits mark entries that translate but must take the slow
+// path (MMIO, ROM writes, pages holding decoded code); kInvalid never matches.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "bus/byte_order.hpp"
+#include "bus/physical_memory.hpp"
+#include "mmu/fault.hpp"
+
+namespace x86lab::mmu {
+
+enum class Access : uint8_t { Read, Write, Fetch };
+
+struct PagingConfig {
+  bool enabled = false;        // CR0.PG
+  bool write_protect = false;  // CR0.WP
+  bool pse = false;            // CR4.PSE
+  bool pge = false;            // CR4.PGE
+  uint32_t cr3 = 0;
+};
+
+class Mmu {
+ public:
+  Mmu(bus::PhysicalMemory& memory, uint32_t& cr2) : memory_(memory), cr2_(cr2) { flush_all(); }
+
+  void configure(const PagingConfig& config);
+  void set_config_keep_tlb(const PagingConfig& config) { config_ = config; }
+  void set_a20_mask(uint32_t mask);
+  uint32_t a20_mask() const { return a20_mask_; }
+  bool paging() const { return config_.enabled; }
+
+  void flush_all();
+  void flush_non_global();  // a CR3 load with CR4.PGE
+  void invalidate_page(uint32_t linear);
+  // A physical page now holds decoded code: writes to it must take the slow path.
+  void protect_code_page(uint32_t physical_page_number);
+
+  template <typename T>
+  T read(uint32_t linear, bool user) {
+    const Entry& e = entry(linear);
+    if (e.read_tag[user] == (linear & kPageMask) &&
+        (linear & ~kPageMask) <= bus::kPageSize - sizeof(T)) [[likely]] {
+      return bus::load_le<T>(e.host + (linear & ~kPageMask));
+    }
+    return static_cast<T>(read_slow(linear, sizeof(T), user));
+  }
+
+  template <typename T>
+  void write(uint32_t linear, T value, bool user) {
+    const Entry& e = entry(linear);
+    if (e.write_tag[user] == (linear & kPageMask) &&
+        (linear & ~kPageMask) <= bus::kPageSize - sizeof(T)) [[likely]] {
+      bus::store_le<T>(e.host + (linear & ~kPageMask), value);
+      return;
+    }
+    write_slow(linear, sizeof(T), value, user);
+  }
+
+  // The physical address of an instruction byte (raises #PF like a fetch).
+  uint32_t translate_fetch(uint32_t linear, bool user) {
+    const Entry& e = entry(linear);
+    if ((e.read_tag[user] & kPageMask) == (linear & kPageMask) && e.read_tag[user] != kInvalid)
+        [[likely]] {
+      return e.phys_page | (linear & ~kPageMask);
+    }
+    return translate(linear, Access::Fetch, user);
+  }
+
+  // Walks the page tables (setting A/D bits) and fills the TLB; raises #PF.
+  uint32_t translate(uint32_t linear, Access access, bool user);
+  // A translation for the debugger: no fault, no A/D update. Returns false if not mapped.
+  bool peek_translation(uint32_t linear, uint32_t& physical);
+
+ private:
+  static constexpr uint32_t kPageMask = ~(bus::kPageSize - 1);
+  static constexpr uint32_t kInvalid = 1;
+  static constexpr uint32_t kSlowFlag = 2;  // translation valid, access through the bus
+  static constexpr unsigned kEntries = 2048;
+
+  struct Entry {
+    uint32_t read_tag[2];  // [supervisor, user]
+    uint32_t write_tag[2];
+    uint8_t* host;  // host address of the page start, when plain memory
+    uint32_t phys_page;
+    bool global;
+  };
+
+  Entry& entry(uint32_t linear) { return tlb_[(linear >> bus::kPageShift) & (kEntries - 1)]; }
+  uint32_t read_slow(uint32_t linear, unsigned size, bool user);
+  void write_slow(uint32_t linear, unsigned size, uint32_t value, bool user);
+  uint32_t physical_for(uint32_t linear, Access access, bool user);
+  [[noreturn]] void page_fault(uint32_t linear, bool present, Access access, bool user);
+
+  bus::PhysicalMemory& memory_;
+  uint32_t& cr2_;
+  PagingConfig config_;
+  uint32_t a20_mask_ = 0xFFFFFFFF;
+  std::array<Entry, kEntries> tlb_{};
+};
+
+}  // namespace x86lab::mmu
