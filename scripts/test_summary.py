@@ -4,6 +4,8 @@
 Reads meson's testlog.json (one JSON object a line, one line a test). OK and EXPECTEDFAIL
 count as passed; FAIL, UNEXPECTEDPASS, TIMEOUT and ERROR as failed; SKIP as skipped.
 Exits 1 when any test failed or the log holds no tests, so `make test` fails with it.
+Conformance suites print a summary line of their own (`sst 8086: N passed, ...`); those lines
+are repeated here so they appear in every `make test` run.
 """
 import json
 import sys
@@ -21,7 +23,11 @@ def main() -> int:
                 line = line.strip()
                 if not line:
                     continue
-                result = json.loads(line).get("result", "ERROR")
+                record = json.loads(line)
+                result = record.get("result", "ERROR")
+                for out_line in (record.get("stdout") or "").splitlines():
+                    if out_line.startswith("sst "):
+                        print(out_line)
                 if result in PASSED:
                     passed += 1
                 elif result in SKIPPED:
