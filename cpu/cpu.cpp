@@ -533,14 +533,23 @@ void Cpu::interrupt_return(unsigned operand_size) {
   exit_block_ = true;
 }
 
-void Cpu::check_io_permission(uint16_t /*port*/, unsigned /*size*/) {
+void Cpu::check_io_permission(uint16_t port, unsigned size) {
   if (!protected_mode()) return;
   const unsigned iopl = (eflags_ & flag::kIopl) >> 12;
-  if (v86_mode() || cpl_ > iopl) {
-    // The TSS I/O permission bitmap is consulted in the protected-mode work (issue 3);
-    // until then an access above IOPL is refused as with an empty bitmap.
-    raise_fault(Vector::GeneralProtection, 0);
-  }
+  if (!v86_mode() && cpl_ <= iopl) return;
+  // Above IOPL (or in V86 mode) the 32-bit TSS's I/O permission bitmap decides: every bit of
+  // the accessed ports must be clear, and bits beyond the TSS limit count as set.
+  const SegmentCache& tr = regs_.tr;
+  const uint8_t type = tr.access & 0xF;
+  const bool tss32 =
+      type == descriptor_type::kBusyTss32 || type == descriptor_type::kAvailableTss32;
+  if (!tss32 || tr.limit < 0x67) raise_fault(Vector::GeneralProtection, 0);
+  const uint32_t bitmap = read_system<uint16_t>(tr.base + 0x66);
+  const uint32_t byte = bitmap + port / 8;
+  if (byte + 1 > tr.limit) raise_fault(Vector::GeneralProtection, 0);
+  const uint16_t bits = read_system<uint16_t>(tr.base + byte);
+  const uint16_t mask = static_cast<uint16_t>(((1u << size) - 1) << (port & 7));
+  if (bits & mask) raise_fault(Vector::GeneralProtection, 0);
 }
 
 bool Cpu::read_msr(uint32_t index, uint64_t& value) {
@@ -560,6 +569,14 @@ bool Cpu::read_msr(uint32_t index, uint64_t& value) {
       return true;
     case 0x176:
       value = msr_.sysenter_eip;
+      return true;
+    case 0xC1:
+    case 0xC2:
+      value = msr_.perf_counter[index - 0xC1];
+      return true;
+    case 0x186:
+    case 0x187:
+      value = msr_.perf_select[index - 0x186];
       return true;
     default:
       return false;
@@ -584,9 +601,65 @@ bool Cpu::write_msr(uint32_t index, uint64_t value) {
     case 0x176:
       msr_.sysenter_eip = static_cast<uint32_t>(value);
       return true;
+    // The performance counters keep what is written (40 bits) but count no events.
+    case 0xC1:
+    case 0xC2:
+      msr_.perf_counter[index - 0xC1] = value & 0xFFFFFFFFFFull;
+      return true;
+    case 0x186:
+    case 0x187:
+      msr_.perf_select[index - 0x186] = static_cast<uint32_t>(value);
+      return true;
     default:
       return false;
   }
+}
+
+void Cpu::sysenter() {
+  if (!protected_mode() || (msr_.sysenter_cs & 0xFFFC) == 0) {
+    raise_fault(Vector::GeneralProtection, 0);
+  }
+  // Flat ring-0 code and stack segments derived from SYSENTER_CS, as the SDM specifies.
+  const uint16_t cs = static_cast<uint16_t>(msr_.sysenter_cs & 0xFFFC);
+  eflags_ &= ~(flag::kVm | flag::kIf | flag::kRf);
+  set_flat_segment(kCs, cs, 0x9B);
+  set_flat_segment(kSs, static_cast<uint16_t>(cs + 8), 0x93);
+  cpl_ = 0;
+  regs_.gpr[kEsp] = msr_.sysenter_esp;
+  regs_.eip = msr_.sysenter_eip;
+  exit_block_ = true;
+}
+
+void Cpu::sysexit() {
+  if (!protected_mode() || v86_mode() || cpl_ != 0 || (msr_.sysenter_cs & 0xFFFC) == 0) {
+    raise_fault(Vector::GeneralProtection, 0);
+  }
+  const uint16_t cs = static_cast<uint16_t>(msr_.sysenter_cs & 0xFFFC);
+  set_flat_segment(kCs, static_cast<uint16_t>((cs + 16) | 3), 0xFB);
+  set_flat_segment(kSs, static_cast<uint16_t>((cs + 24) | 3), 0xF3);
+  cpl_ = 3;
+  regs_.gpr[kEsp] = regs_.gpr[kEcx];
+  regs_.eip = regs_.gpr[kEdx];
+  exit_block_ = true;
+}
+
+void Cpu::set_flat_segment(unsigned seg, uint16_t selector, uint8_t access) {
+  SegmentCache& s = regs_.seg[seg];
+  s.selector = selector;
+  s.base = 0;
+  s.limit = 0xFFFFFFFF;
+  s.access = access;
+  s.big = true;
+  s.granular = true;
+  s.rights = seg == kCs ? segment_rights::kRead
+                        : static_cast<uint8_t>(segment_rights::kRead | segment_rights::kWrite);
+  if (seg == kCs) code_eip_mask_ = 0xFFFFFFFF;
+}
+
+bool Cpu::read_performance_counter(uint32_t index, uint64_t& value) {
+  if (index > 1) return false;
+  value = msr_.perf_counter[index];
+  return true;
 }
 
 void Cpu::write_cr0(uint32_t value) {

@@ -203,6 +203,11 @@ class Cpu final : public bus::CodeWriteObserver {
   bool read_msr(uint32_t index, uint64_t& value);
   bool write_msr(uint32_t index, uint64_t value);
   void write_cr0(uint32_t value);
+  void sysenter();
+  void sysexit();
+  // Loads a flat 4 GiB segment (SYSENTER/SYSEXIT and boot loaders).
+  void set_flat_segment(unsigned seg, uint16_t selector, uint8_t access);
+  bool read_performance_counter(uint32_t index, uint64_t& value);
   void write_cr3(uint32_t value);
   void write_cr4(uint32_t value);
 
@@ -283,6 +288,8 @@ class Cpu final : public bus::CodeWriteObserver {
     uint32_t sysenter_cs = 0;
     uint32_t sysenter_esp = 0;
     uint32_t sysenter_eip = 0;
+    uint64_t perf_counter[2] = {};
+    uint32_t perf_select[2] = {};
   } msr_;
 };
 

@@ -164,6 +164,8 @@ bool is_post_386(ZydisMnemonic m) {
     case ZYDIS_MNEMONIC_WBINVD:
     case ZYDIS_MNEMONIC_INVLPG:
     case ZYDIS_MNEMONIC_RDPMC:
+    case ZYDIS_MNEMONIC_SYSENTER:
+    case ZYDIS_MNEMONIC_SYSEXIT:
       return true;
     default:
       return false;
@@ -730,6 +732,16 @@ Handler Selector::select() {
     case ZYDIS_MNEMONIC_INVD:
     case ZYDIS_MNEMONIC_WBINVD:
       return kCacheFlush;
+    case ZYDIS_MNEMONIC_INVLPG:
+      return k(0) == Kind::Mem ? kInvlpg : nullptr;
+    case ZYDIS_MNEMONIC_SYSENTER:
+      end_block();
+      return kSysenter;
+    case ZYDIS_MNEMONIC_SYSEXIT:
+      end_block();
+      return kSysexit;
+    case ZYDIS_MNEMONIC_RDPMC:
+      return kRdpmc;
     default:
       break;
   }

@@ -191,6 +191,20 @@ void wrmsr(Cpu& cpu, const Insn&) {
 
 void cache_flush(Cpu& cpu, const Insn&) { require_cpl0(cpu); }  // INVD, WBINVD: no cache
 
+void sysenter(Cpu& cpu, const Insn&) { cpu.sysenter(); }
+void sysexit(Cpu& cpu, const Insn&) { cpu.sysexit(); }
+
+void rdpmc(Cpu& cpu, const Insn&) {
+  if (!(cpu.regs().cr4 & 0x100) && cpu.protected_mode() && (cpu.v86_mode() || cpu.cpl() != 0)) {
+    raise_fault(Vector::GeneralProtection, 0);  // CR4.PCE
+  }
+  uint64_t value;
+  if (!cpu.read_performance_counter(cpu.gpr(kEcx), value))
+    raise_fault(Vector::GeneralProtection, 0);
+  cpu.gpr(kEax) = static_cast<uint32_t>(value);
+  cpu.gpr(kEdx) = static_cast<uint32_t>(value >> 32) & 0xFF;
+}
+
 void invlpg(Cpu& cpu, const Insn& insn) {
   require_cpl0(cpu);
   cpu.mmu().invalidate_page(cpu.regs().seg[insn.seg].base + cpu.effective_address(insn));
@@ -360,6 +374,9 @@ const Handler kRdmsr = &rdmsr;
 const Handler kWrmsr = &wrmsr;
 const Handler kCacheFlush = &cache_flush;
 const Handler kInvlpg = &invlpg;
+const Handler kSysenter = &sysenter;
+const Handler kSysexit = &sysexit;
+const Handler kRdpmc = &rdpmc;
 const Handler kLgdt = &load_descriptor_table<false>;
 const Handler kLidt = &load_descriptor_table<true>;
 const Handler kSgdt = &store_descriptor_table<false>;

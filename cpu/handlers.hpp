@@ -93,6 +93,7 @@ Handler select_popf(unsigned size);
 Handler select_flag_op(unsigned opcode);  // CLC STC CMC CLD STD CLI STI by opcode byte
 extern const Handler kNop, kHlt, kWait, kEscape, kInvalidOpcode, kPopCs8086;
 extern const Handler kCpuid, kRdtsc, kRdmsr, kWrmsr, kCacheFlush, kInvlpg;
+extern const Handler kSysenter, kSysexit, kRdpmc;
 extern const Handler kLgdt, kLidt, kSgdt, kSidt, kLmsw, kSmsw, kClts;
 extern const Handler kMovToCr, kMovFromCr, kMovToDr, kMovFromDr;  // aux = register number
 extern const Handler kGeneralProtection0;  // an instruction that runs past the code limit
