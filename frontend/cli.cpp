@@ -1,5 +1,7 @@
 #include "frontend/cli.hpp"
 
+#include "machine/pc_machine.hpp"
+
 #include <boost/program_options.hpp>
 #include <cctype>
 #include <charconv>
@@ -27,7 +29,6 @@ constexpr PlannedOption kPlanned[] = {
     {"hdb", "--hdb", true, "hard disk image (primary slave)"},
     {"cdrom", "--cdrom", true, "CD-ROM image (ISO)"},
     {"boot", "--boot", true, "boot order, e.g. c, d, a"},
-    {"serial", "--serial", true, "COM1 backend: stdio, file:PATH, none"},
     {"display", "--display", true, "sdl or none"},
     {"nographic", "--nographic", false, "no window; serial on stdio"},
     {"kernel", "--kernel", true, "Linux bzImage to boot directly"},
@@ -55,10 +56,20 @@ std::string valid_cpu_models() { return "8086, 286, 386, pentium-pro"; }
 machine::MachineKind parse_machine(std::string_view text) {
   const std::string name = lower(text);
   if (name == "bare") return machine::MachineKind::Bare;
-  if (name == "pc") {
-    throw UsageError("machine 'pc' is not implemented yet; use --machine bare");
+  if (name == "pc") return machine::MachineKind::Pc;
+  throw UsageError("unknown machine '" + std::string(text) + "'; valid: pc, bare");
+}
+
+// An output target given as stdio, none, file:PATH (debug console, SeaBIOS log, serial).
+machine::DebugconTarget parse_output_target(std::string_view option, std::string_view text) {
+  using Kind = machine::DebugconTarget::Kind;
+  if (text == "stdio") return {Kind::Stdio, {}};
+  if (text == "none" || text == "null") return {Kind::None, {}};
+  if (text.starts_with("file:") && text.size() > 5) {
+    return {Kind::File, std::string(text.substr(5))};
   }
-  throw UsageError("unknown machine '" + std::string(text) + "'; valid: bare, pc (not yet)");
+  throw UsageError("invalid " + std::string(option) + " '" + std::string(text) +
+                   "'; valid: stdio, none, file:PATH");
 }
 
 }  // namespace
@@ -116,20 +127,26 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   po::options_description machine_opts("Machine");
   machine_opts.add_options()  //
       ("machine,M", po::value<std::string>()->value_name("NAME"),
-       "machine: bare (CPU, RAM, ROM, debug ports); pc is not implemented yet")  //
+       "machine: pc (i440FX PC with SeaBIOS; the default when SeaBIOS is installed and "
+       "--bios is not given) or bare (CPU, RAM, ROM, debug ports)")  //
       ("cpu", po::value<std::string>()->value_name("MODEL"),
        "CPU model: 8086, 286, 386, pentium-pro (default)")  //
       ("memory,m", po::value<std::string>()->value_name("SIZE"),
-       "RAM in MiB, suffix M or G allowed (default 32M)")  //
+       "RAM in MiB, suffix M or G allowed (default 128M on pc, 32M on bare)")  //
       ("bios", po::value<std::string>()->value_name("FILE"),
-       "raw ROM image mapped to end at 1 MiB and at 4 GiB (default: the built-in demo)")  //
-      ("no-reboot", "end the run when the CPU shuts down instead of resetting it")        //
+       "raw ROM image mapped to end at 1 MiB and at 4 GiB (default: SeaBIOS from Debian's "
+       "seabios package on pc, the built-in demo on bare)")                         //
+      ("no-reboot", "end the run when the CPU shuts down instead of resetting it")  //
       ("deterministic", "derive guest time from the instruction count only");
 
   po::options_description debug_opts("Debugging and testing");
   debug_opts.add_options()  //
       ("debugcon", po::value<std::string>()->value_name("TARGET"),
        "port 0xE9 output: stdio (default), file:PATH, none")  //
+      ("seabios-log", po::value<std::string>()->value_name("TARGET"),
+       "pc: SeaBIOS's log (port 0x402): none (default), stdio, file:PATH")  //
+      ("serial", po::value<std::string>()->value_name("TARGET"),
+       "pc: what COM1 transmits: stdio (default), none, file:PATH")  //
       ("max-instructions", po::value<std::string>()->value_name("N"),
        "stop with exit code 2 after N instructions");
 
@@ -168,7 +185,8 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   if (vm.count("help")) {
     std::ostringstream text;
     text << "usage: x86lab [options]\n"
-            "With no options, runs the built-in demo ROM on the bare machine.\n"
+            "With no options, boots SeaBIOS on the pc machine when Debian's seabios package\n"
+            "is installed (else runs the built-in demo ROM on the bare machine).\n"
             "Exit codes: 0 halted, (v << 1) | 1 when the guest writes v to port 0xF4,\n"
             "1 runtime error or CPU shutdown, 2 command-line error or instruction limit.\n"
          << visible << '\n';
@@ -199,7 +217,6 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   }
 
   machine::MachineConfig& config = cl.config;
-  if (vm.count("machine")) config.kind = parse_machine(vm["machine"].as<std::string>());
   if (vm.count("cpu")) {
     const std::string name = vm["cpu"].as<std::string>();
     const auto model = cpu::parse_cpu_model(lower(name));
@@ -208,12 +225,31 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     }
     config.cpu_model = *model;
   }
+  if (vm.count("machine")) {
+    config.kind = parse_machine(vm["machine"].as<std::string>());
+  } else if (!vm.count("bios") && cpu::at_least(config.cpu_model, cpu::CpuModel::I80386) &&
+             !machine::find_seabios().empty()) {
+    // The PC is the default where it can run: SeaBIOS installed, no raw ROM, a 386 or later.
+    config.kind = machine::MachineKind::Pc;
+  }
+  if (config.kind == machine::MachineKind::Pc) {
+    config.memory_bytes = machine::kPcDefaultMemoryBytes;
+    if (!cpu::at_least(config.cpu_model, cpu::CpuModel::I80386)) {
+      throw UsageError("machine 'pc' needs a 386 or later CPU; use --cpu 386 or pentium-pro");
+    }
+  }
   if (vm.count("memory")) config.memory_bytes = parse_memory_size(vm["memory"].as<std::string>());
   if (vm.count("bios")) {
     config.bios_path = vm["bios"].as<std::string>();
     if (config.bios_path.empty()) throw UsageError("--bios needs a file name");
   }
   if (vm.count("debugcon")) config.debugcon = parse_debugcon(vm["debugcon"].as<std::string>());
+  if (vm.count("seabios-log")) {
+    config.firmware_log = parse_output_target("--seabios-log", vm["seabios-log"].as<std::string>());
+  }
+  if (vm.count("serial")) {
+    config.serial = parse_output_target("--serial", vm["serial"].as<std::string>());
+  }
   if (vm.count("max-instructions")) {
     config.max_instructions =
         parse_count("--max-instructions", vm["max-instructions"].as<std::string>());

@@ -6,6 +6,7 @@
 #include "firmware/rom_image.hpp"
 #include "frontend/cli.hpp"
 #include "machine/bare_machine.hpp"
+#include "machine/pc_machine.hpp"
 
 namespace {
 
@@ -20,8 +21,9 @@ void print_stats(uint64_t instructions, double seconds, uint64_t blocks_decoded)
                static_cast<unsigned long long>(blocks_decoded));
 }
 
+template <typename Machine>
 int run(const x86lab::frontend::CommandLine& cl) {
-  x86lab::machine::BareMachine machine(cl.config);
+  Machine machine(cl.config);
   const auto started = std::chrono::steady_clock::now();
   const x86lab::machine::RunResult result = machine.run();
   const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
@@ -44,7 +46,10 @@ int main(int argc, char** argv) {
         std::printf("x86lab %s\n", X86LAB_VERSION);
         return 0;
       case x86lab::frontend::CommandLine::Action::Run:
-        return run(cl);
+        if (cl.config.kind == x86lab::machine::MachineKind::Pc) {
+          return run<x86lab::machine::PcMachine>(cl);
+        }
+        return run<x86lab::machine::BareMachine>(cl);
     }
   } catch (const x86lab::frontend::UsageError& e) {
     std::fprintf(stderr, "x86lab: %s\n", e.what());

@@ -11,7 +11,7 @@ namespace x86lab::machine {
 
 enum class MachineKind : uint8_t {
   Bare,  // CPU, RAM, a raw ROM, the debug console and isa-debug-exit; no devices, no interrupts
-  Pc,    // the PC (PIC, PIT, CMOS, VGA, disks, SeaBIOS): not implemented yet
+  Pc,    // the i440FX PC: PIC, PIT, CMOS, 8042, UART, PCI; SeaBIOS (machine/pc_machine.hpp)
 };
 
 // Where bytes written to the debug console (port 0xE9) go.
@@ -25,13 +25,18 @@ inline constexpr uint64_t kMiB = uint64_t{1} << 20;
 // RAM below the 4 GiB ROM/MMIO hole, as on a PC with 32-bit addressing.
 inline constexpr uint64_t kMinMemoryBytes = 1 * kMiB;
 inline constexpr uint64_t kMaxMemoryBytes = 3584 * kMiB;
+// RAM of the PC machine when -m is not given.
+inline constexpr uint64_t kPcDefaultMemoryBytes = 128 * kMiB;
 
 struct MachineConfig {
   MachineKind kind = MachineKind::Bare;
   cpu::CpuModel cpu_model = cpu::CpuModel::PentiumPro;
   uint64_t memory_bytes = 32 * kMiB;
-  std::string bios_path;  // empty on the bare machine: the built-in demo ROM
+  std::string bios_path;  // empty: the built-in demo ROM (bare) or Debian's SeaBIOS (pc)
   DebugconTarget debugcon;
+  // PC machine: SeaBIOS's log (port 0x402), and what COM1 transmits.
+  DebugconTarget firmware_log{DebugconTarget::Kind::None, {}};
+  DebugconTarget serial;
   uint64_t max_instructions = 0;  // 0: no limit
   bool no_reboot = false;         // a CPU shutdown ends the run instead of resetting the CPU
   bool deterministic = false;     // guest time from the instruction count only

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "frontend/cli.hpp"
+#include "machine/pc_machine.hpp"
 
 using namespace x86lab;
 using frontend::CommandLine;
@@ -45,12 +46,17 @@ TEST_CASE("debugcon targets: stdio, none, file:PATH") {
   CHECK_THROWS_AS(frontend::parse_debugcon("vc"), UsageError);
 }
 
-TEST_CASE("no arguments run the demo on the bare machine with the documented defaults") {
+TEST_CASE("no arguments boot the pc when SeaBIOS is installed, else the demo on the bare machine") {
   const CommandLine cl = parse({});
   CHECK(cl.action == CommandLine::Action::Run);
-  CHECK(cl.config.kind == machine::MachineKind::Bare);
+  if (machine::find_seabios().empty()) {
+    CHECK(cl.config.kind == machine::MachineKind::Bare);
+    CHECK(cl.config.memory_bytes == 32 * kMiB);
+  } else {
+    CHECK(cl.config.kind == machine::MachineKind::Pc);
+    CHECK(cl.config.memory_bytes == 128 * kMiB);
+  }
   CHECK(cl.config.cpu_model == cpu::CpuModel::PentiumPro);
-  CHECK(cl.config.memory_bytes == 32 * kMiB);
   CHECK(cl.config.bios_path.empty());
   CHECK(cl.config.debugcon.kind == machine::DebugconTarget::Kind::Stdio);
   CHECK(cl.config.max_instructions == 0);
@@ -71,6 +77,24 @@ TEST_CASE("options fill in the machine configuration") {
   CHECK(cl.config.no_reboot);
   CHECK(cl.config.deterministic);
   CHECK(cl.stats);
+}
+
+TEST_CASE("a raw ROM or a pre-386 CPU keeps the bare machine as the default") {
+  CHECK(parse({"--bios", "rom.bin"}).config.kind == machine::MachineKind::Bare);
+  CHECK(parse({"--cpu", "286"}).config.kind == machine::MachineKind::Bare);
+}
+
+TEST_CASE("the pc machine takes its own memory default, the SeaBIOS log and the serial target") {
+  const CommandLine cl =
+      parse({"-M", "pc", "--seabios-log", "file:/tmp/log.txt", "--serial", "none"});
+  CHECK(cl.config.kind == machine::MachineKind::Pc);
+  CHECK(cl.config.memory_bytes == 128 * kMiB);
+  CHECK(cl.config.firmware_log.kind == machine::DebugconTarget::Kind::File);
+  CHECK(cl.config.firmware_log.path == "/tmp/log.txt");
+  CHECK(cl.config.serial.kind == machine::DebugconTarget::Kind::None);
+  CHECK(parse({"-M", "pc", "-m", "64"}).config.memory_bytes == 64 * kMiB);
+  CHECK_THROWS_AS(parse({"-M", "pc", "--cpu", "286"}), UsageError);
+  CHECK_THROWS_AS(parse({"--seabios-log", "tcp:1"}), UsageError);
 }
 
 TEST_CASE("option names are not guessed from prefixes") {

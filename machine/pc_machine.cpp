@@ -1,0 +1,281 @@
+#include "machine/pc_machine.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+#include "firmware/rom_image.hpp"
+
+namespace x86lab::machine {
+
+namespace {
+
+// The most instructions a slice runs before the loop brings the clock up to date. Devices
+// read the clock when the guest polls them (PIT channel 2 through port 0x61 while SeaBIOS
+// calibrates the TSC), so this bounds how stale that reading can be: 20 us in deterministic
+// mode, about 1% of SeaBIOS's 1.7 ms calibration.
+constexpr uint64_t kMaxSlice = 2048;
+
+// A CPU that shuts down again this soon after a reset is in a reset loop.
+constexpr uint64_t kResetProgress = 1u << 16;
+
+// The longest a halted CPU sleeps on the host before the loop looks around again.
+constexpr auto kMaxSleep = std::chrono::milliseconds(10);
+
+// Lowest nominal TSC rate: 100 MHz, one tick per 10 ns of guest time.
+constexpr uint64_t kNanosPerTscTick = 10;
+
+uint64_t checked_memory_size(uint64_t bytes) {
+  if (bytes < kMinMemoryBytes || bytes > kMaxMemoryBytes) {
+    throw std::runtime_error("memory size of " + std::to_string(bytes >> 20) +
+                             " MiB is out of range; give between 1 and 3584 MiB");
+  }
+  return bytes;
+}
+
+std::vector<uint8_t> load_bios(const MachineConfig& config) {
+  if (!config.bios_path.empty()) {
+    return firmware::load_rom_image(config.bios_path, "BIOS image");
+  }
+  const std::string path = find_seabios();
+  if (path.empty()) {
+    throw firmware::FirmwareError(
+        "SeaBIOS not found at /usr/share/seabios/bios-256k.bin or bios.bin; install it with "
+        "'apt-get install seabios', or give --bios FILE");
+  }
+  return firmware::load_rom_image(path, "SeaBIOS image");
+}
+
+}  // namespace
+
+std::string find_seabios() {
+  for (const char* path : kSeabiosPaths) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec)) return path;
+  }
+  return {};
+}
+
+PcMachine::PcMachine(const MachineConfig& config) : PcMachine(config, load_bios(config)) {}
+
+PcMachine::PcMachine(const MachineConfig& config, std::span<const uint8_t> bios)
+    : config_(config),
+      memory_(checked_memory_size(config.memory_bytes)),
+      cpu_(config.cpu_model, memory_, io_),
+      pit_(clock_),
+      port_b_(pit_, clock_),
+      rtc_(clock_, config.deterministic ? devices::CmosRtc::kDeterministicStart
+                                        : devices::CmosRtc::host_unix_seconds()),
+      com1_(clock_, devices::Uart16550::kComPorts[0].base, "com1"),
+      host_bridge_(memory_),
+      debugcon_(config.debugcon),
+      firmware_log_(config.firmware_log),
+      serial_(config.serial),
+      host_start_(std::chrono::steady_clock::now()) {
+  if (!cpu::at_least(config.cpu_model, cpu::CpuModel::I80386)) {
+    throw std::runtime_error("the pc machine needs a 386 or later CPU (--cpu 386 or pentium-pro)");
+  }
+  if (bios.empty() || bios.size() > (size_t{1} << 20)) {
+    throw std::runtime_error("the pc machine takes a BIOS image of 1 byte to 1 MiB");
+  }
+
+  // Interrupts and timers.
+  pic_.register_ports(io_);
+  cpu_.set_interrupt_controller(&pic_);
+  pit_.register_ports(io_);
+  pit_.connect_output(0, pic_.line(0));
+  port_b_.register_ports(io_);
+  rtc_.register_ports(io_);
+  rtc_.connect_irq(pic_.line(8));
+  rtc_.set_memory_size(memory_.ram_size(), 0);
+
+  // Serial, keyboard, debug ports.
+  com1_.register_ports(io_);
+  com1_.connect_irq(pic_.line(devices::Uart16550::kComPorts[0].irq));
+  com1_.set_transmit_handler([this](uint8_t byte) { serial_.put(byte); });
+  com1_.set_immediate(config.deterministic);
+  i8042_.register_ports(io_);
+  i8042_.connect_irqs(pic_.line(1), pic_.line(12));
+  i8042_.set_a20_handler([this](bool enabled) { set_a20(enabled); });
+  i8042_.set_reset_handler([this] { request_reset(); });
+  port_a_.register_ports(io_);
+  port_a_.set_a20_handler([this](bool enabled) { set_a20(enabled); });
+  port_a_.set_reset_handler([this] { request_reset(); });
+  debug_port_.register_ports(io_);
+  debug_port_.set_console_output([this](uint8_t byte) { debugcon_.put(byte); });
+  debug_port_.set_firmware_log_output([this](uint8_t byte) { firmware_log_.put(byte); });
+  debug_exit_.attach(io_, [this] {
+    cpu_.request_stop();
+    cpu_.request_block_exit();
+  });
+
+  // PCI.
+  pci_.register_ports(io_);
+  pci_.attach(devices::PciBus::devfn(0, 0), host_bridge_);
+  pci_.attach(devices::PciBus::devfn(1, 0), isa_bridge_);
+  pci_.attach(devices::PciBus::devfn(1, 1), ide_);
+  isa_bridge_.attach_reset_control(pci_);
+  isa_bridge_.set_reset_handler([this] { request_reset(); });
+  // A PAM change remaps pages: decoded code and TLB host pointers from the old map must go.
+  host_bridge_.set_memory_map_changed([this] {
+    cpu_.flush_decoded_code();
+    cpu_.mmu().flush_all();
+  });
+
+  map_bios(bios);
+  reset();
+  resets_ = 0;
+}
+
+void PcMachine::map_bios(std::span<const uint8_t> bios) {
+  const auto size = static_cast<uint32_t>(bios.size());
+  const uint32_t low = std::min(size, kLowRomWindow);
+  host_bridge_.set_legacy_rom(0x100000 - low, bios.subspan(size - low));
+  memory_.map_rom(static_cast<uint32_t>(0x100000000ull - size), bios, "bios (top of 4 GiB)");
+}
+
+void PcMachine::add_legacy_option_rom(uint32_t base, std::span<const uint8_t> image) {
+  host_bridge_.set_legacy_rom(base, image);
+}
+
+void PcMachine::reset() {
+  pic_.reset();
+  pit_.reset();
+  port_b_.reset();
+  port_a_.reset();
+  rtc_.reset();
+  com1_.reset();
+  i8042_.reset();
+  pci_.reset();
+  cpu_.reset();
+  set_a20(true);
+  reset_pending_ = false;
+  retired_at_reset_ = cpu_.instructions_retired();
+  ++resets_;
+}
+
+void PcMachine::set_a20(bool enabled) {
+  cpu_.set_a20(enabled);
+  port_a_.set_a20_state(enabled);
+}
+
+void PcMachine::request_reset() {
+  reset_pending_ = true;
+  cpu_.request_stop();
+}
+
+std::string PcMachine::where() const {
+  char buf[48];
+  const auto& regs = cpu_.regs();
+  std::snprintf(buf, sizeof buf, "%04X:%08X", regs.seg[cpu::kCs].selector, regs.eip);
+  return buf;
+}
+
+uint64_t PcMachine::guest_now_ns() {
+  if (config_.deterministic) {
+    return time_base_ns_ + (cpu_.instructions_retired() - retired_base_) * kNanosPerInstruction;
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - host_start_;
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
+  return std::max<uint64_t>(static_cast<uint64_t>(ns), clock_.now());
+}
+
+void PcMachine::sync_time_stamp_counter() {
+  if (cpu_.model() != cpu::CpuModel::PentiumPro) return;
+  const uint64_t floor = tsc_base_ + clock_.now() / kNanosPerTscTick;
+  if (cpu_.time_stamp_counter() < floor) cpu_.write_msr(0x10, floor);
+}
+
+void PcMachine::wait_for_event(uint64_t deadline) {
+  if (config_.deterministic) {
+    time_base_ns_ = std::max(deadline, guest_now_ns());
+    retired_base_ = cpu_.instructions_retired();
+    clock_.advance_to(time_base_ns_);
+    return;
+  }
+  const uint64_t now = guest_now_ns();
+  if (now < deadline) {
+    const auto wait =
+        std::min<std::chrono::nanoseconds>(std::chrono::nanoseconds(deadline - now), kMaxSleep);
+    std::this_thread::sleep_for(wait);
+  }
+  clock_.advance_to(guest_now_ns());
+}
+
+RunResult PcMachine::run() {
+  RunResult result;
+  const uint64_t start = cpu_.instructions_retired();
+  const uint64_t limit = config_.max_instructions;
+  for (;;) {
+    const uint64_t done = cpu_.instructions_retired() - start;
+    if (limit && done >= limit) {
+      result.reason = RunResult::Reason::InstructionLimit;
+      result.exit_code = 2;
+      result.message = "stopped after " + std::to_string(done) +
+                       " instructions (--max-instructions) at " + where();
+      break;
+    }
+    if (auto code = debug_exit_.exit_code()) {
+      result.reason = RunResult::Reason::DebugExit;
+      result.exit_code = *code;
+      break;
+    }
+    if (reset_pending_) {
+      reset();
+      continue;
+    }
+    if (cpu_.shutdown()) {
+      const std::string what = "CPU shut down (triple fault) at " + where();
+      const uint64_t since_reset = cpu_.instructions_retired() - retired_at_reset_;
+      resets_without_progress_ = since_reset < kResetProgress ? resets_without_progress_ + 1 : 0;
+      const bool looping = resets_without_progress_ >= 3;
+      if (config_.no_reboot || looping) {
+        result.reason = RunResult::Reason::Shutdown;
+        result.exit_code = 1;
+        result.message = looping ? what + "; it keeps shutting down after resets, stopping" : what;
+        break;
+      }
+      std::fprintf(stderr, "x86lab: %s; resetting the machine (--no-reboot stops instead)\n",
+                   what.c_str());
+      reset();
+      continue;
+    }
+
+    const uint64_t deadline = clock_.next_deadline();
+    if (cpu_.halted()) {
+      const bool can_wake = (cpu_.eflags() & cpu::flag::kIf) != 0;
+      if (can_wake && pic_.interrupt_pending()) {
+        cpu_.run(1);  // takes the interrupt
+      } else if (!can_wake || deadline == bus::kNoDeadline) {
+        result.reason = RunResult::Reason::Halted;
+        result.exit_code = 0;
+        result.message = can_wake ? "guest halted with nothing scheduled that could wake it"
+                                  : "guest halted with interrupts disabled";
+        break;
+      } else {
+        wait_for_event(deadline);
+        sync_time_stamp_counter();
+      }
+      continue;
+    }
+
+    uint64_t slice = kMaxSlice;
+    const uint64_t now = clock_.now();
+    if (deadline != bus::kNoDeadline) {
+      slice = deadline <= now ? 1 : std::min(slice, (deadline - now) / kNanosPerInstruction + 1);
+    }
+    if (limit) slice = std::min(slice, limit - done);
+    cpu_.run(slice);
+    clock_.advance_to(guest_now_ns());
+    sync_time_stamp_counter();
+  }
+  debugcon_.flush();
+  firmware_log_.flush();
+  serial_.flush();
+  result.instructions = cpu_.instructions_retired() - start;
+  return result;
+}
+
+}  // namespace x86lab::machine

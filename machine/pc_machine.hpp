@@ -1,0 +1,140 @@
+// The PC: an i440FX/PIIX3 machine as QEMU's `pc` and Bochs model it, running SeaBIOS.
+//
+//   RAM          config.memory_bytes from 0 (default 128 MiB); CMOS 0x15-0x18, 0x30-0x35 and
+//                0x5B-0x5D tell the BIOS its size
+//   BIOS         Debian's SeaBIOS (/usr/share/seabios/bios-256k.bin, else bios.bin) or --bios:
+//                the whole image ends at 4 GiB; its last 128 KiB end at 1 MiB behind the
+//                440FX's PAM registers (SeaBIOS shadows itself into RAM there)
+//   0x20, 0xA0   PIC pair (ELCR 0x4D0) - the CPU's interrupt controller
+//   0x40, 0x61   PIT (IRQ0), port B
+//   0x60, 0x64   8042 with keyboard (IRQ1) and mouse (IRQ12); A20 and reset through callbacks
+//   0x70         CMOS/RTC (IRQ8)
+//   0x92         port A: fast A20, fast reset
+//   0x3F8        COM1 (IRQ4) to config.serial
+//   0xCF8-0xCFF  PCI: 00:00.0 i440FX, 00:01.0 PIIX3 ISA, 00:01.1 PIIX3 IDE; 0xCF9 reset
+//   0xE9, 0x402  debug console (config.debugcon), SeaBIOS log (config.firmware_log)
+//   0xF4         isa-debug-exit, as on the bare machine
+//
+// Time: the clock runs in guest nanoseconds. With config.deterministic every instruction is
+// 10 ns (100 per microsecond) and a halted CPU jumps to the next event, so a run depends on its
+// inputs only; otherwise guest time is host time and a halted CPU sleeps on the host until the
+// next event. The time-stamp counter is kept at least at guest time x 100 MHz, so firmware
+// that waits on RDTSC sees time pass while the CPU sleeps.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "bus/clock.hpp"
+#include "bus/io_space.hpp"
+#include "bus/physical_memory.hpp"
+#include "cpu/cpu.hpp"
+#include "devices/cmos_rtc.hpp"
+#include "devices/debug_port.hpp"
+#include "devices/i440fx.hpp"
+#include "devices/i8042.hpp"
+#include "devices/pci_bus.hpp"
+#include "devices/pic8259.hpp"
+#include "devices/piix3.hpp"
+#include "devices/pit8254.hpp"
+#include "devices/system_control_port.hpp"
+#include "devices/system_control_port_a.hpp"
+#include "devices/uart16550.hpp"
+#include "machine/bare_machine.hpp"
+#include "machine/debug_ports.hpp"
+#include "machine/machine_config.hpp"
+
+namespace x86lab::machine {
+
+// Where Debian's seabios package puts its images (apt-get install seabios).
+inline constexpr const char* kSeabiosPaths[] = {"/usr/share/seabios/bios-256k.bin",
+                                                "/usr/share/seabios/bios.bin"};
+inline constexpr const char* kSeabiosVgaBiosPath = "/usr/share/seabios/vgabios-stdvga.bin";
+
+// The SeaBIOS image a PC machine uses when --bios is not given: the first of kSeabiosPaths
+// that exists, or empty.
+std::string find_seabios();
+
+class PcMachine {
+ public:
+  // Guest nanoseconds an instruction takes in deterministic mode.
+  static constexpr uint64_t kNanosPerInstruction = 10;
+
+  // Loads config.bios_path, or SeaBIOS when it is empty. Throws firmware::FirmwareError when
+  // the image is missing or unusable (naming `apt-get install seabios` when SeaBIOS is not
+  // installed) and std::runtime_error for other configuration a user can get wrong.
+  explicit PcMachine(const MachineConfig& config);
+  // Runs a BIOS image given as bytes (tests).
+  PcMachine(const MachineConfig& config, std::span<const uint8_t> bios);
+  PcMachine(const PcMachine&) = delete;
+  PcMachine& operator=(const PcMachine&) = delete;
+
+  // Runs until the guest ends the run (isa-debug-exit, a halt nothing can end, a shutdown
+  // with --no-reboot) or the instruction limit. Each call continues where the last stopped.
+  RunResult run();
+  // Resets the whole machine as the reset button does: CPU, devices, PAM (RAM survives).
+  void reset();
+
+  // Hook for the display: maps an option ROM (the VGA BIOS) where the bus shows it between
+  // 0xC0000 and 0xE0000. A PCI display should rather offer it through its ROM BAR, which is
+  // where SeaBIOS built for QEMU looks.
+  void add_legacy_option_rom(uint32_t base, std::span<const uint8_t> image);
+
+  cpu::Cpu& cpu() { return cpu_; }
+  bus::PhysicalMemory& memory() { return memory_; }
+  bus::IoSpace& io() { return io_; }
+  bus::Clock& clock() { return clock_; }
+  devices::Pic8259& pic() { return pic_; }
+  devices::I8042& keyboard_controller() { return i8042_; }
+  devices::PciBus& pci() { return pci_; }
+  devices::CmosRtc& rtc() { return rtc_; }
+  devices::Uart16550& com1() { return com1_; }
+  const MachineConfig& config() const { return config_; }
+  uint64_t resets() const { return resets_; }
+
+ private:
+  void map_bios(std::span<const uint8_t> bios);
+  void set_a20(bool enabled);
+  void request_reset();
+  uint64_t guest_now_ns();
+  void sync_time_stamp_counter();
+  void wait_for_event(uint64_t deadline);
+  std::string where() const;
+
+  MachineConfig config_;
+  bus::PhysicalMemory memory_;
+  bus::IoSpace io_;
+  bus::Clock clock_;
+  cpu::Cpu cpu_;
+  devices::Pic8259 pic_;
+  devices::Pit8254 pit_;
+  devices::SystemControlPort port_b_;
+  devices::SystemControlPortA port_a_;
+  devices::CmosRtc rtc_;
+  devices::Uart16550 com1_;
+  devices::I8042 i8042_;
+  devices::DebugPort debug_port_;
+  devices::PciBus pci_;
+  devices::I440fx host_bridge_;
+  devices::Piix3Isa isa_bridge_;
+  devices::Piix3Ide ide_;
+  DebugconSink debugcon_;
+  DebugconSink firmware_log_;
+  DebugconSink serial_;
+  DebugExit debug_exit_;
+
+  bool reset_pending_ = false;
+  uint64_t resets_ = 0;
+  uint64_t retired_at_reset_ = 0;
+  unsigned resets_without_progress_ = 0;
+  // Deterministic time: guest ns = time_base_ns_ + (retired - retired_base_) * 10.
+  uint64_t time_base_ns_ = 0;
+  uint64_t retired_base_ = 0;
+  uint64_t tsc_base_ = 0;
+  std::chrono::steady_clock::time_point host_start_;
+};
+
+}  // namespace x86lab::machine
