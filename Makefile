@@ -7,7 +7,7 @@ X86LAB := $(BUILD_DIR)/frontend/x86lab
 # The main job until a real guest boots: the hello ROM on the bare machine.
 RUN_ARGS ?= --machine bare --bios $(BUILD_DIR)/tests/programs/hello.bin --debugcon stdio
 
-.PHONY: all deps build run test clean
+.PHONY: all deps build run test bench clean
 
 all: build
 
@@ -32,6 +32,12 @@ test: build
 	  python3 scripts/test_summary.py $(BUILD_DIR)/meson-logs/testlog.json; \
 	  summary_status=$$?; \
 	  if [ $$meson_status -ne 0 ] || [ $$summary_status -ne 0 ]; then exit 1; fi
+
+# Speed against Bochs and QEMU (bench/run.py; docs/performance.md). Not part of `make test`: it
+# takes minutes and installs the peers. BENCH_ARGS="--scale 1e8 --reps 1" for a quick look.
+BENCH_ARGS ?=
+bench: build
+	python3 bench/run.py --x86lab $(X86LAB) --work $(BUILD_DIR)/bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR)
