@@ -24,6 +24,7 @@ const Block& BlockCache::insert(std::unique_ptr<Block> block) {
 }
 
 void BlockCache::retire(Block* block) {
+  ++generation_;
   block->valid = false;
   if (direct_[slot(block->phys)] == block) direct_[slot(block->phys)] = nullptr;
   for (uint32_t page : block->pages) {
@@ -59,6 +60,7 @@ void BlockCache::invalidate_page(uint32_t page_number) {
 }
 
 void BlockCache::invalidate_all() {
+  ++generation_;
   for (auto& [addr, block] : by_address_) {
     block->valid = false;
     graveyard_.push_back(std::move(block));

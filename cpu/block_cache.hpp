@@ -53,6 +53,9 @@ class BlockCache {
     if (!graveyard_.empty()) graveyard_.clear();
   }
   size_t block_count() const { return by_address_.size(); }
+  // Counts every change that drops a block; a cached pointer to a block is valid only while
+  // the generation it was taken at is current.
+  uint64_t generation() const { return generation_; }
 
  private:
   static constexpr unsigned kDirectSlots = 1u << 14;
@@ -64,6 +67,7 @@ class BlockCache {
   std::unordered_map<uint32_t, std::unique_ptr<Block>> by_address_;  // one block per address
   std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
   std::vector<std::unique_ptr<Block>> graveyard_;
+  uint64_t generation_ = 1;
   // page number -> (offset in page << 2 | key) -> instruction
   std::unordered_map<uint32_t, std::unordered_map<uint32_t, DecodedInsn>> insns_by_page_;
 };

@@ -174,11 +174,6 @@ void Cpu::set_a20(bool enabled) {
   exit_block_ = true;
 }
 
-uint32_t Cpu::mode_key() const {
-  const bool real = !protected_mode() || v86_mode();
-  return (real ? 0u : 2u) | (regs_.seg[kCs].big && !real ? 1u : 0u);
-}
-
 void Cpu::flush_decoded_code() {
   blocks_.invalidate_all();
   exit_block_ = true;
@@ -273,8 +268,9 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
     if (crosses) {
       note_page(code_linear_to_physical(cs.base + ((offset + insn.length - 1) & wrap_mask)));
     }
-    block->insns.push_back(insn);
     offset += insn.length;
+    insn.next_offset = static_cast<uint16_t>(offset - regs_.eip);
+    block->insns.push_back(insn);
     if (crosses) {
       cacheable = false;
       break;
@@ -288,47 +284,50 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
   return block;
 }
 
-const Block& Cpu::block_at_eip() {
-  const SegmentCache& cs = regs_.seg[kCs];
-  const uint32_t phys = code_linear_to_physical(cs.base + regs_.eip);
-  const uint32_t key = mode_key();
-  const Block* block = blocks_.find(phys, key);
-  if (block && (model_ == CpuModel::I8086 ? regs_.eip + block->byte_length <= 0x10000
-                                          : regs_.eip + block->byte_length - 1 <= cs.limit))
-      [[likely]] {
+const Block& Cpu::block_at_eip_slow(uint32_t linear, uint32_t key, JumpCacheEntry& jump) {
+  const uint32_t phys = code_linear_to_physical(linear);
+  const Block* block = blocks_.find(phys, key & 3);
+  if (block && fits_code_limit(*block)) {
+    jump = JumpCacheEntry{linear, key, code_generation(), block};
     return *block;
   }
-  std::unique_ptr<Block> fresh = build_block(phys, key);
+  std::unique_ptr<Block> fresh = build_block(phys, key & 3);
   if (fresh->key == ~0u || block) {
-    // Not cacheable (IP wraps inside it), or the cached one runs past this CS limit.
+    // Not cacheable (it crosses a page or wraps), or the cached one runs past this CS limit.
     uncached_block_ = std::move(fresh);
     return *uncached_block_;
   }
-  return blocks_.insert(std::move(fresh));
+  const Block& inserted = blocks_.insert(std::move(fresh));
+  jump = JumpCacheEntry{linear, key, code_generation(), &inserted};
+  return inserted;
 }
 
 uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {
-  const size_t count = std::min<uint64_t>(block.insns.size(), budget);
-  const Insn* insns = block.insns.data();
-  size_t i = 0;
+  const Insn* const first = block.insns.data();
+  const Insn* const end = first + std::min<uint64_t>(block.insns.size(), budget);
+  const Insn* insn = first;
+  block_eip_ = regs_.eip;
   try {
-    while (i < count) {
-      const Insn& insn = insns[i];
-      insn_eip_ = regs_.eip;
-      regs_.eip = (insn_eip_ + insn.length) & code_eip_mask_;
-      insn.fn(*this, insn);
-      ++i;
+    while (insn != end) {
+      current_insn_ = insn;
+      insn->fn(*this, *insn);
+      ++insn;
       if (exit_block_) [[unlikely]]
         break;
     }
   } catch (const CpuFault& fault) {
-    if (fault.is_trap) ++i;  // it completed
-    retired_ += i;
+    const Insn& faulting = *current_insn_;
+    const uint64_t done = static_cast<uint64_t>(&faulting - first) + (fault.is_trap ? 1 : 0);
+    retired_ += done;
+    insn_eip_ = insn_start_eip();
+    if (fault.is_trap) regs_.eip = next_eip(faulting);
     handle_fault(fault);
-    return i;
+    return done;
   }
-  retired_ += i;
-  return i;
+  const uint64_t done = static_cast<uint64_t>(insn - first);
+  if (done > 0 && !(insn[-1].flags & insn_flags::kSetsEip)) regs_.eip = next_eip(insn[-1]);
+  retired_ += done;
+  return done;
 }
 
 void Cpu::handle_fault(const CpuFault& fault) {
@@ -372,6 +371,9 @@ uint64_t Cpu::run(uint64_t max_instructions) {
   stop_requested_ = false;
   last_stop_ = StopReason::Budget;
   while (executed < max_instructions) {
+    // Everything that can change what this loop checks (an OUT to a device, STI, POPF, IRET,
+    // HLT, a mode change, a write to decoded code, a fault) ends the block with exit_block_,
+    // so the checks run between such events only, not between every pair of blocks.
     if (shutdown_) {
       last_stop_ = StopReason::Shutdown;
       break;
@@ -387,30 +389,48 @@ uint64_t Cpu::run(uint64_t max_instructions) {
       last_stop_ = StopReason::Requested;
       break;
     }
-    exit_block_ = false;
-    const bool single_step = eflags_ & flag::kTf;
-    insn_eip_ = regs_.eip;
-    const Block* block;
-    try {
-      block = &block_at_eip();
-    } catch (const CpuFault& fault) {
-      handle_fault(fault);
+    if (eflags_ & flag::kTf) [[unlikely]] {
+      executed += single_step_with_trap();
       continue;
     }
-    const uint64_t budget = single_step ? 1 : max_instructions - executed;
-    const uint64_t ran = execute_block(*block, budget);
-    executed += ran;
-    blocks_.collect_garbage();
-    if (single_step && ran == 1 && !exit_block_) {
-      // TF was set before the instruction: a debug trap after it.
+    do {
+      exit_block_ = false;
+      const Block* block;
       try {
-        interrupt(static_cast<uint8_t>(Vector::Debug), regs_.eip);
+        insn_eip_ = regs_.eip;
+        block = &block_at_eip();
       } catch (const CpuFault& fault) {
         handle_fault(fault);
+        break;
       }
-    }
+      executed += execute_block(*block, max_instructions - executed);
+    } while (!exit_block_ && executed < max_instructions);
+    blocks_.collect_garbage();
   }
   return executed;
+}
+
+uint64_t Cpu::single_step_with_trap() {
+  exit_block_ = false;
+  insn_eip_ = regs_.eip;
+  const Block* block;
+  try {
+    block = &block_at_eip();
+  } catch (const CpuFault& fault) {
+    handle_fault(fault);
+    return 0;
+  }
+  const uint64_t ran = execute_block(*block, 1);
+  blocks_.collect_garbage();
+  if (ran == 1 && !exit_block_) {
+    // TF was set before the instruction: a debug trap after it.
+    try {
+      interrupt(static_cast<uint8_t>(Vector::Debug), regs_.eip);
+    } catch (const CpuFault& fault) {
+      handle_fault(fault);
+    }
+  }
+  return ran;
 }
 
 bool Cpu::step() {

@@ -159,6 +159,10 @@ class Cpu final : public bus::CodeWriteObserver {
   bool pf() const { return lazy_.pf(eflags_); }
   bool df() const { return eflags_ & flag::kDf; }
   bool condition(unsigned cc) const { return lazy_.condition(cc, eflags_); }
+  template <unsigned Cc>
+  bool condition() const {
+    return lazy_.condition<Cc>(eflags_);
+  }
   // Folds the lazy state into the stored flags so single bits can be edited.
   void materialize_flags();
   // Sets the six arithmetic flags eagerly from a mask of flag:: bits.
@@ -170,7 +174,16 @@ class Cpu final : public bus::CodeWriteObserver {
   uint32_t stored_flags() const { return eflags_; }
 
   // Control transfer and interrupts.
-  uint32_t insn_start_eip() const { return insn_eip_; }
+  // EIP is not stored per instruction: inside a block it is the block's start EIP plus the
+  // decoded offset. A handler that needs EIP (a call pushing its return address, a software
+  // interrupt) asks for it, or sync_eip()s it into the register first.
+  uint32_t next_eip(const Insn& insn) const {
+    return (block_eip_ + insn.next_offset) & code_eip_mask_;
+  }
+  void sync_eip(const Insn& insn) { regs_.eip = next_eip(insn); }
+  uint32_t insn_start_eip() const {
+    return (block_eip_ + current_insn_->next_offset - current_insn_->length) & code_eip_mask_;
+  }
   void interrupt(uint8_t vector, uint32_t return_eip,
                  InterruptSource source = InterruptSource::Exception, bool has_error = false,
                  uint32_t error = 0);
@@ -234,10 +247,23 @@ class Cpu final : public bus::CodeWriteObserver {
                    uint32_t return_eip);
 
   // The decode-mode key: what the meaning of instruction bytes depends on.
-  uint32_t mode_key() const;
+  uint32_t mode_key() const {
+    const bool real = !protected_mode() || v86_mode();
+    return (real ? 0u : 2u) | (regs_.seg[kCs].big && !real ? 1u : 0u);
+  }
 
  private:
+  struct JumpCacheEntry {
+    uint32_t linear = 1;  // never a block's address with a valid key below
+    uint32_t key = ~0u;
+    uint64_t generation = 0;
+    const Block* block = nullptr;
+  };
   uint32_t linear_for(unsigned seg, uint32_t offset, unsigned size, bool write);
+  template <typename T>
+  [[gnu::noinline]] T read_mem_slow(unsigned seg, uint32_t offset);
+  template <typename T>
+  [[gnu::noinline]] void write_mem_slow(unsigned seg, uint32_t offset, T value);
   template <typename T>
   T read_wrapped_8086(unsigned seg, uint32_t offset);
   template <typename T>
@@ -247,7 +273,27 @@ class Cpu final : public bus::CodeWriteObserver {
   void check_unusual_segment_access(unsigned seg, uint32_t offset, unsigned size, bool write);
 
   uint64_t execute_block(const Block& block, uint64_t budget);
-  const Block& block_at_eip();
+  uint64_t single_step_with_trap();
+  bool fits_code_limit(const Block& block) const {
+    return model_ == CpuModel::I8086 ? regs_.eip + block.byte_length <= 0x10000
+                                     : regs_.eip + block.byte_length - 1 <= regs_.seg[kCs].limit;
+  }
+  // The block at CS:EIP. The jump cache maps a linear address straight to its block while no
+  // block was dropped and no translation changed since it was filled; the CS limit is
+  // checked every time.
+  const Block& block_at_eip() {
+    const uint32_t linear = regs_.seg[kCs].base + regs_.eip;
+    const uint32_t key = mode_key() | (cpl_ == 3 ? 4u : 0u);
+    JumpCacheEntry& jump = jump_cache_[(linear ^ (linear >> 12)) & (kJumpCacheSize - 1)];
+    if (jump.linear == linear && jump.key == key && jump.generation == code_generation() &&
+        fits_code_limit(*jump.block)) [[likely]] {
+      return *jump.block;
+    }
+    return block_at_eip_slow(linear, key, jump);
+  }
+  [[gnu::noinline]] const Block& block_at_eip_slow(uint32_t linear, uint32_t key,
+                                                   JumpCacheEntry& jump);
+  uint64_t code_generation() const { return blocks_.generation() + mmu_.generation(); }
   std::unique_ptr<Block> build_block(uint32_t phys, uint32_t key);
   void handle_fault(const CpuFault& fault);
   void deliver_external_interrupt();
@@ -268,7 +314,9 @@ class Cpu final : public bus::CodeWriteObserver {
   LazyFlags lazy_;
   X87State x87_;
   mmu::Mmu mmu_{memory_, regs_.cr2};
-  uint32_t insn_eip_ = 0;
+  uint32_t insn_eip_ = 0;  // start of the instruction that faulted
+  uint32_t block_eip_ = 0;
+  const Insn* current_insn_ = nullptr;
   uint32_t eflags_fixed_ones_ = 2;
   uint32_t eflags_writable_ = 0;
   unsigned cpl_ = 0;
@@ -283,6 +331,8 @@ class Cpu final : public bus::CodeWriteObserver {
   uint64_t tsc_offset_ = 0;
   uint32_t code_eip_mask_ = 0xFFFF;  // IP wraps at 64 KiB in 16-bit code
   std::unique_ptr<Block> uncached_block_;
+  static constexpr unsigned kJumpCacheSize = 4096;
+  std::unique_ptr<JumpCacheEntry[]> jump_cache_{new JumpCacheEntry[kJumpCacheSize]};
   struct ModelSpecificRegisters {
     uint64_t apic_base = 0xFEE00900;
     uint32_t sysenter_cs = 0;
@@ -317,38 +367,54 @@ inline void Cpu::set_reg(unsigned index, T value) {
   }
 }
 
+// The common case is one rights compare and one limit compare; everything else (faults,
+// expand-down segments, the 8086's wrap at 64 KiB) is on the slow path.
 template <typename T>
 inline T Cpu::read_mem(unsigned seg, uint32_t offset) {
-  if constexpr (sizeof(T) > 1) {
-    if (model_ == CpuModel::I8086 && offset > 0x10000 - sizeof(T)) [[unlikely]] {
-      return read_wrapped_8086<T>(seg, offset);
-    }
+  const SegmentCache& s = regs_.seg[seg];
+  if ((s.rights & (segment_rights::kRead | segment_rights::kExpandDown)) == segment_rights::kRead &&
+      uint64_t{offset} + (sizeof(T) - 1) <= s.limit) [[likely]] {
+    return read_linear<T>(s.base + offset);
   }
-  return read_linear<T>(linear_for(seg, offset, sizeof(T), false));
+  return read_mem_slow<T>(seg, offset);
 }
 
 template <typename T>
 inline void Cpu::write_mem(unsigned seg, uint32_t offset, T value) {
-  if constexpr (sizeof(T) > 1) {
-    if (model_ == CpuModel::I8086 && offset > 0x10000 - sizeof(T)) [[unlikely]] {
-      write_wrapped_8086<T>(seg, offset, value);
-      return;
-    }
+  const SegmentCache& s = regs_.seg[seg];
+  if ((s.rights & (segment_rights::kWrite | segment_rights::kExpandDown)) ==
+          segment_rights::kWrite &&
+      uint64_t{offset} + (sizeof(T) - 1) <= s.limit) [[likely]] {
+    write_linear<T>(s.base + offset, value);
+    return;
   }
-  write_linear<T>(linear_for(seg, offset, sizeof(T), true), value);
+  write_mem_slow<T>(seg, offset, value);
 }
 
 inline uint32_t Cpu::linear_for(unsigned seg, uint32_t offset, unsigned size, bool write) {
   const SegmentCache& s = regs_.seg[seg];
-  if (model_ != CpuModel::I8086) {
-    const uint8_t need = write ? segment_rights::kWrite : segment_rights::kRead;
-    if ((s.rights & (need | segment_rights::kExpandDown)) != need) [[unlikely]] {
-      check_unusual_segment_access(seg, offset, size, write);
-    } else if (offset > s.limit || s.limit - offset < size - 1) [[unlikely]] {
-      segment_limit_fault(seg);
-    }
+  const uint8_t need = write ? segment_rights::kWrite : segment_rights::kRead;
+  if ((s.rights & (need | segment_rights::kExpandDown)) != need) {
+    check_unusual_segment_access(seg, offset, size, write);
+  } else if (offset > s.limit || s.limit - offset < size - 1) {
+    segment_limit_fault(seg);
   }
   return s.base + offset;
+}
+
+template <typename T>
+T Cpu::read_mem_slow(unsigned seg, uint32_t offset) {
+  if (model_ == CpuModel::I8086) return read_wrapped_8086<T>(seg, offset);
+  return read_linear<T>(linear_for(seg, offset, sizeof(T), false));
+}
+
+template <typename T>
+void Cpu::write_mem_slow(unsigned seg, uint32_t offset, T value) {
+  if (model_ == CpuModel::I8086) {
+    write_wrapped_8086<T>(seg, offset, value);
+    return;
+  }
+  write_linear<T>(linear_for(seg, offset, sizeof(T), true), value);
 }
 
 template <typename T>

@@ -188,6 +188,11 @@ class Selector {
   unsigned size() const { return in_.operand_width / 8; }
   Kind k(unsigned i) const { return i < count_ ? op_[i].kind : Kind::None; }
   void end_block() { result_.ends_block = true; }
+  // A control transfer: the handler sets EIP itself, and the block ends after it.
+  void transfers_control() {
+    result_.ends_block = true;
+    insn_.flags |= insn_flags::kSetsEip;
+  }
   // Some handlers read a single register operand through insn.reg (the "second" slot).
   void first_register_to_second() { insn_.reg = insn_.rm; }
 
@@ -340,7 +345,7 @@ Handler Selector::select_string_family() {
 }
 
 Handler Selector::select_jump_family() {
-  end_block();
+  transfers_control();
   const bool far_modrm = in_.opcode == 0xFF && (in_.raw.modrm.reg == 3 || in_.raw.modrm.reg == 5);
   const bool is_call = in_.mnemonic == ZYDIS_MNEMONIC_CALL;
   if (op_[0].kind == Kind::Imm && in_.opcode != 0xEA && in_.opcode != 0x9A) {
@@ -369,8 +374,8 @@ Handler Selector::select() {
   if ((default_map && op >= 0x70 && op <= 0x7F) ||
       (in_.opcode_map == ZYDIS_OPCODE_MAP_0F && op >= 0x80 && op <= 0x8F)) {
     insn_.aux = op & 0xF;
-    end_block();
-    return select_jcc(sz);
+    transfers_control();
+    return select_jcc(sz, insn_.aux);
   }
 
   switch (in_.mnemonic) {
@@ -601,7 +606,7 @@ Handler Selector::select() {
     case ZYDIS_MNEMONIC_CALL:
       return select_jump_family();
     case ZYDIS_MNEMONIC_RET:
-      end_block();
+      transfers_control();
       if (k(0) != Kind::Imm) insn_.imm = 0;
       return (op == 0xCA || op == 0xCB) ? select_ret_far(sz) : select_ret_near(sz);
     case ZYDIS_MNEMONIC_LOOP:
@@ -609,25 +614,25 @@ Handler Selector::select() {
     case ZYDIS_MNEMONIC_LOOPNE:
     case ZYDIS_MNEMONIC_JCXZ:
     case ZYDIS_MNEMONIC_JECXZ: {
-      end_block();
+      transfers_control();
       const LoopOp loop_op = static_cast<LoopOp>(op - 0xE0);
       return select_loop(loop_op, sz, in_.address_width == 32);
     }
     case ZYDIS_MNEMONIC_INT:
-      end_block();
+      transfers_control();
       return kInt;
     case ZYDIS_MNEMONIC_INT3:
-      end_block();
+      transfers_control();
       return kInt3;
     case ZYDIS_MNEMONIC_INTO:
-      end_block();
+      transfers_control();
       return kInto;
     case ZYDIS_MNEMONIC_INT1:
-      end_block();
+      transfers_control();
       return kInt1;
     case ZYDIS_MNEMONIC_IRET:
     case ZYDIS_MNEMONIC_IRETD:
-      end_block();
+      transfers_control();
       return select_iret(sz);
     case ZYDIS_MNEMONIC_ENTER:
       return select_enter(sz);
@@ -735,10 +740,10 @@ Handler Selector::select() {
     case ZYDIS_MNEMONIC_INVLPG:
       return k(0) == Kind::Mem ? kInvlpg : nullptr;
     case ZYDIS_MNEMONIC_SYSENTER:
-      end_block();
+      transfers_control();
       return kSysenter;
     case ZYDIS_MNEMONIC_SYSEXIT:
-      end_block();
+      transfers_control();
       return kSysexit;
     case ZYDIS_MNEMONIC_RDPMC:
       return kRdpmc;

@@ -1,5 +1,7 @@
 // Control transfer: jumps, calls, returns, loops, software interrupts, IRET, ENTER/LEAVE and
 // BOUND. Every handler checks what can fault before it changes any state.
+#include <utility>
+
 #include "cpu/handlers.hpp"
 
 namespace x86lab::cpu {
@@ -10,18 +12,27 @@ uint32_t relative_target(Cpu& cpu, const Insn& insn) {
   return static_cast<T>(cpu.regs().eip + insn.disp);
 }
 
-template <typename T>
+template <typename T, unsigned Cc>
 void jcc(Cpu& cpu, const Insn& insn) {
-  if (cpu.condition(insn.aux)) cpu.jump_near(relative_target<T>(cpu, insn), sizeof(T));
+  cpu.sync_eip(insn);
+  if (cpu.condition<Cc>()) cpu.jump_near(relative_target<T>(cpu, insn), sizeof(T));
+}
+
+template <typename T, unsigned... Cc>
+Handler jcc_for(unsigned cc, std::integer_sequence<unsigned, Cc...>) {
+  constexpr Handler table[] = {&jcc<T, Cc>...};
+  return table[cc & 15];
 }
 
 template <typename T>
 void jmp_rel(Cpu& cpu, const Insn& insn) {
+  cpu.sync_eip(insn);
   cpu.jump_near(relative_target<T>(cpu, insn), sizeof(T));
 }
 
 template <typename T>
 void call_rel(Cpu& cpu, const Insn& insn) {
+  cpu.sync_eip(insn);
   const uint32_t target = relative_target<T>(cpu, insn);
   cpu.check_code_limit(target);
   cpu.push<T>(static_cast<T>(cpu.regs().eip));
@@ -31,6 +42,7 @@ void call_rel(Cpu& cpu, const Insn& insn) {
 template <typename T, Kind F, Kind S>
 struct JmpIndirect {
   static void run(Cpu& cpu, const Insn& insn) {
+    cpu.sync_eip(insn);
     cpu.jump_near(read_second<T, S>(cpu, insn), sizeof(T));
   }
 };
@@ -38,6 +50,7 @@ struct JmpIndirect {
 template <typename T, Kind F, Kind S>
 struct CallIndirect {
   static void run(Cpu& cpu, const Insn& insn) {
+    cpu.sync_eip(insn);
     const T target = read_second<T, S>(cpu, insn);
     cpu.check_code_limit(target);
     cpu.push<T>(static_cast<T>(cpu.regs().eip));
@@ -47,16 +60,19 @@ struct CallIndirect {
 
 template <typename T>
 void jmp_far_direct(Cpu& cpu, const Insn& insn) {
+  cpu.sync_eip(insn);
   cpu.jump_far(insn.imm2, static_cast<T>(insn.imm), sizeof(T));
 }
 
 template <typename T>
 void call_far_direct(Cpu& cpu, const Insn& insn) {
+  cpu.sync_eip(insn);
   cpu.call_far(insn.imm2, static_cast<T>(insn.imm), sizeof(T));
 }
 
 template <typename T>
 void jmp_far_indirect(Cpu& cpu, const Insn& insn) {
+  cpu.sync_eip(insn);
   const uint32_t offset = cpu.effective_address(insn);
   const T target = cpu.read_mem<T>(insn.seg, offset);
   const uint16_t selector =
@@ -66,6 +82,7 @@ void jmp_far_indirect(Cpu& cpu, const Insn& insn) {
 
 template <typename T>
 void call_far_indirect(Cpu& cpu, const Insn& insn) {
+  cpu.sync_eip(insn);
   const uint32_t offset = cpu.effective_address(insn);
   const T target = cpu.read_mem<T>(insn.seg, offset);
   const uint16_t selector =
@@ -75,6 +92,7 @@ void call_far_indirect(Cpu& cpu, const Insn& insn) {
 
 template <typename T>
 void ret_near(Cpu& cpu, const Insn& insn) {
+  cpu.sync_eip(insn);
   const T target = cpu.peek_stack<T>(0);
   cpu.check_code_limit(target);
   cpu.adjust_sp(sizeof(T) + (insn.imm & 0xFFFF));
@@ -83,11 +101,13 @@ void ret_near(Cpu& cpu, const Insn& insn) {
 
 template <typename T>
 void ret_far(Cpu& cpu, const Insn& insn) {
+  cpu.sync_eip(insn);
   cpu.return_far(sizeof(T), insn.imm & 0xFFFF);
 }
 
 template <LoopOp Op, typename C>
 void loop(Cpu& cpu, const Insn& insn) {
+  cpu.sync_eip(insn);
   // The counter is CX or ECX by address size; the target is masked by operand size.
   C count = cpu.reg<C>(kEcx);
   bool taken;
@@ -111,15 +131,26 @@ Handler loop_for(bool address32) {
   return address32 ? &loop<Op, uint32_t> : &loop<Op, uint16_t>;
 }
 
-void int_n(Cpu& cpu, const Insn& insn) { cpu.software_interrupt(static_cast<uint8_t>(insn.imm)); }
-void int3(Cpu& cpu, const Insn&) { cpu.software_interrupt(3); }
-void int1(Cpu& cpu, const Insn&) { cpu.software_interrupt(1); }
-void into(Cpu& cpu, const Insn&) {
+void int_n(Cpu& cpu, const Insn& insn) {
+  cpu.sync_eip(insn);
+  cpu.software_interrupt(static_cast<uint8_t>(insn.imm));
+}
+void int3(Cpu& cpu, const Insn& insn) {
+  cpu.sync_eip(insn);
+  cpu.software_interrupt(3);
+}
+void int1(Cpu& cpu, const Insn& insn) {
+  cpu.sync_eip(insn);
+  cpu.software_interrupt(1);
+}
+void into(Cpu& cpu, const Insn& insn) {
+  cpu.sync_eip(insn);
   if (cpu.of()) cpu.software_interrupt(4);
 }
 
 template <typename T>
-void iret(Cpu& cpu, const Insn&) {
+void iret(Cpu& cpu, const Insn& insn) {
+  cpu.sync_eip(insn);
   cpu.interrupt_return(sizeof(T));
 }
 
@@ -175,7 +206,10 @@ void bound(Cpu& cpu, const Insn& insn) {
 
 }  // namespace
 
-Handler select_jcc(unsigned size) { return size == 2 ? &jcc<uint16_t> : &jcc<uint32_t>; }
+Handler select_jcc(unsigned size, unsigned condition) {
+  using Codes = std::make_integer_sequence<unsigned, 16>;
+  return size == 2 ? jcc_for<uint16_t>(condition, Codes{}) : jcc_for<uint32_t>(condition, Codes{});
+}
 Handler select_jmp_rel(unsigned size) {
   return size == 2 ? &jmp_rel<uint16_t> : &jmp_rel<uint32_t>;
 }

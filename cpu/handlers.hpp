@@ -58,7 +58,7 @@ extern const Handler kSahf;
 extern const Handler kSalc;
 
 // exec_control.cpp
-Handler select_jcc(unsigned size);  // aux = condition, disp = relative offset
+Handler select_jcc(unsigned size, unsigned condition);  // aux = condition, disp = relative offset
 Handler select_jmp_rel(unsigned size);
 Handler select_call_rel(unsigned size);
 Handler select_jmp_near_indirect(unsigned size, Kind source);

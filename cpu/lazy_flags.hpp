@@ -81,6 +81,13 @@ struct LazyFlags {
   }
 
   // Condition codes in the order of the Jcc/SETcc/CMOVcc opcode's low nibble.
+  // The same with the condition fixed at compile time, for handlers specialised per code;
+  // ZF and SF tests then cost a compare of the stored result.
+  template <unsigned Cc>
+  bool condition(uint32_t eflags) const {
+    return condition(Cc, eflags);
+  }
+
   bool condition(unsigned cc, uint32_t eflags) const {
     bool value;
     switch (cc >> 1) {

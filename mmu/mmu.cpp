@@ -23,16 +23,19 @@ void Mmu::set_a20_mask(uint32_t mask) {
 }
 
 void Mmu::flush_all() {
+  ++generation_;
   for (Entry& e : tlb_) e = Entry{{kInvalid, kInvalid}, {kInvalid, kInvalid}, nullptr, 0, false};
 }
 
 void Mmu::flush_non_global() {
+  ++generation_;
   for (Entry& e : tlb_) {
     if (!e.global) e = Entry{{kInvalid, kInvalid}, {kInvalid, kInvalid}, nullptr, 0, false};
   }
 }
 
 void Mmu::invalidate_page(uint32_t linear) {
+  ++generation_;
   Entry& e = entry(linear);
   if ((e.read_tag[0] & kPageMask) == (linear & kPageMask) ||
       (e.read_tag[1] & kPageMask) == (linear & kPageMask)) {

@@ -35,6 +35,9 @@ class Mmu {
   void set_a20_mask(uint32_t mask);
   uint32_t a20_mask() const { return a20_mask_; }
   bool paging() const { return config_.enabled; }
+  // Counts every flush or invalidation: a translation remembered elsewhere (the CPU's jump
+  // cache) is valid only while the generation it was taken at is current.
+  uint64_t generation() const { return generation_; }
 
   void flush_all();
   void flush_non_global();  // a CR3 load with CR4.PGE
@@ -102,6 +105,7 @@ class Mmu {
   uint32_t& cr2_;
   PagingConfig config_;
   uint32_t a20_mask_ = 0xFFFFFFFF;
+  uint64_t generation_ = 1;
   std::array<Entry, kEntries> tlb_{};
 };
 
