@@ -26,6 +26,12 @@ struct X87State {
   uint16_t last_cs = 0;
   uint32_t last_data = 0;
   uint16_t last_ds = 0;
+  // FERR#: with CR0.NE clear, an unmasked exception is reported on this line (IRQ 13 on a PC)
+  // when it is recorded, instead of #MF at the next waiting instruction. The machine connects
+  // the line; FNINIT, FNCLEX and loads that clear the error deassert it.
+  bool ferr = false;
+  void (*ferr_line)(void* context, bool asserted) = nullptr;
+  void* ferr_context = nullptr;
 };
 
 // What decode knows of an x87 instruction. The memory operand, when there is one, is the
@@ -41,5 +47,11 @@ struct X87Form {
 // Returns the handler for the form, or nullptr when this build has no x87 handler for it (the
 // instruction then behaves as with no coprocessor present).
 Handler select_x87(const X87Form& form);
+
+class Cpu;
+// What a waiting instruction (FWAIT, and every x87 instruction except FNINIT, FNCLEX, FNSTSW,
+// FNSTCW, FNSTENV and FNSAVE) does about a pending unmasked exception: #MF (vector 16) when
+// CR0.NE is set. The FWAIT handler calls it after its CR0.MP/TS check.
+void x87_check_pending(Cpu& cpu);
 
 }  // namespace x86lab::cpu

@@ -1,9 +1,15 @@
-// The x87 is not implemented yet: every x87 instruction behaves as with no coprocessor
-// (CPUID does not claim an FPU). Replaced by the x87 work (issue 3).
+// The x87 decode hook: the handler for one exact x87 form. FXSAVE/FXRSTOR (0F AE /0, /1) are
+// not part of the Pentium Pro, the newest model, so they stay invalid opcodes.
 #include "cpu/x87.hpp"
+#include "cpu/x87_exec.hpp"
 
 namespace x86lab::cpu {
 
-Handler select_x87(const X87Form&) { return nullptr; }
+Handler select_x87(const X87Form& form) {
+  if (form.opcode < 0xD8 || form.opcode > 0xDF) return nullptr;
+  const unsigned op = form.opcode & 7;
+  if (!form.memory) return x87_register_handler(static_cast<uint16_t>((op << 8) | form.modrm));
+  return x87_memory_handler(static_cast<uint8_t>((op << 3) | ((form.modrm >> 3) & 7)));
+}
 
 }  // namespace x86lab::cpu
