@@ -121,8 +121,8 @@ class Vga final : public bus::MmioHandler {
 
   // Claims 0x3B0-0x3DF ("vga") and 0x1CE-0x1D0 ("bochs vbe").
   void register_ports(bus::IoSpace& io);
-  // Maps the legacy window at 0xA0000 and the linear framebuffer at lfb_base; a PCI machine
-  // maps the framebuffer itself when the guest programs BAR0 (linear_framebuffer()).
+  // Maps the legacy window at 0xA0000 and the linear framebuffer at lfb_base (0: not at all;
+  // on PCI, VgaPci maps it where the guest puts BAR0, see vga_pci.hpp).
   void map_memory(bus::PhysicalMemory& memory, uint32_t lfb_base = bochs_vbe::kDefaultLfbAddress);
   bus::MmioHandler& legacy_window() { return *this; }
   bus::MmioHandler& linear_framebuffer() { return lfb_; }

@@ -76,7 +76,7 @@ void Vga::register_ports(bus::IoSpace& io) {
 
 void Vga::map_memory(bus::PhysicalMemory& memory, uint32_t lfb_base) {
   memory.map_mmio(kLegacyBase, kLegacySize, legacy_window(), "vga window");
-  memory.map_mmio(lfb_base, kLfbSize, linear_framebuffer(), "vga framebuffer");
+  if (lfb_base) memory.map_mmio(lfb_base, kLfbSize, linear_framebuffer(), "vga framebuffer");
 }
 
 uint8_t Vga::input_status_1() {

@@ -5,11 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "bus/byte_order.hpp"
 #include "bus/clock.hpp"
 #include "bus/io_space.hpp"
 #include "bus/physical_memory.hpp"
 #include "devices/bochs_vbe.hpp"
+#include "devices/pci_bus.hpp"
 #include "devices/vga.hpp"
+#include "devices/vga_pci.hpp"
 
 using namespace x86lab;
 using devices::Vga;
@@ -497,4 +500,39 @@ TEST_CASE("two vgas keep separate state") {
   a.write_port(0x3C9, 9);
   CHECK(a.state().regs.dac_component == 1);
   CHECK(c.state().regs.dac_component == 0);
+}
+
+TEST_CASE("vga pci function: identity, BAR0 sizing and the framebuffer following BAR0") {
+  bus::Clock clock;
+  bus::PhysicalMemory memory(1u << 20);
+  bus::IoSpace io;
+  Vga vga(clock);
+  vga.map_memory(memory, 0);
+  devices::PciBus pci;
+  pci.register_ports(io);
+  devices::VgaPci function(vga, memory);
+  function.set_rom({0x55, 0xAA, 0x40, 0xCB});
+  const uint8_t slot = devices::PciBus::devfn(2, 0);
+  pci.attach(slot, function);
+  CHECK(pci.config_read(slot, 0x00, 4) == 0x11111234);
+  CHECK((pci.config_read(slot, 0x08, 4) >> 8) == 0x030000);
+  CHECK(pci.config_read(slot, 0x10, 4) == 0x00000008);
+  pci.config_write(slot, 0x10, 4, 0xFFFFFFFF);
+  CHECK(pci.config_read(slot, 0x10, 4) == 0xFF000008);  // 16 MiB, prefetchable memory
+  pci.config_write(slot, 0x30, 4, 0xFFFFFFFF);
+  CHECK(pci.config_read(slot, 0x30, 4) == 0xFFFFF801);  // a 2 KiB ROM
+  pci.config_write(slot, 0x10, 4, 0xFD000000);
+  pci.config_write(slot, 0x30, 4, 0xFEB00001);
+  CHECK(function.framebuffer_address() == 0);  // memory decoding still off
+  pci.config_write(slot, 0x04, 2, 0x0003);
+  CHECK(function.framebuffer_address() == 0xFD000000);
+  memory.write<uint32_t>(0xFD000010, 0xCAFEF00D);
+  CHECK(bus::load_le<uint32_t>(&vga.vram()[0x10]) == 0xCAFEF00D);
+  CHECK(memory.read<uint16_t>(0xFEB00000) == 0xAA55);
+  pci.config_write(slot, 0x10, 4, 0xFC000000);
+  CHECK(memory.read<uint32_t>(0xFC000010) == 0xCAFEF00D);
+  CHECK(memory.read<uint32_t>(0xFD000010) == 0xFFFFFFFF);  // nothing there any more
+  pci.reset();
+  CHECK(function.framebuffer_address() == 0);
+  CHECK(memory.read<uint32_t>(0xFC000010) == 0xFFFFFFFF);
 }
