@@ -41,7 +41,7 @@ DESCRIPTIONS = {
     "reg_loop": "register-only loop, 32-bit PM, paging on",
     "mem_loop": "load/store loop over 16 pages, 32-bit PM, paging on",
     "boot_only": "boot, mode switches and exit, no loop (the overhead in the rows above)",
-    "freedos": "FreeDOS 7.22 floppy: power-on to the prompt (wall clock, realtime guest clock)",
+    "freedos": "FreeDOS 720 KiB floppy (freedos722.img): power-on to the A:\\> prompt, realtime clock",
 }
 
 
