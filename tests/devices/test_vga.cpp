@@ -536,3 +536,20 @@ TEST_CASE("vga pci function: identity, BAR0 sizing and the framebuffer following
   CHECK(function.framebuffer_address() == 0);
   CHECK(memory.read<uint32_t>(0xFC000010) == 0xFFFFFFFF);
 }
+
+TEST_CASE("vga unchained 256-colour mode (mode X) takes four pixels from the four planes") {
+  Bench b;
+  b.set_mode(kMode13h);
+  b.seq(4, 0x06);  // chain-4 off
+  b.crtc(0x14, 0x00);
+  b.crtc(0x17, 0xE3);  // byte addressing
+  b.set_dac(9, 0, 63, 0);
+  b.seq(2, 0x02);  // plane 1: the second pixel of each group of four
+  b.memory.write<uint8_t>(0xA0000 + 80 * 3 + 2, 9);  // line 3, group 2: pixel (9, 3)
+  devices::VgaFrame frame;
+  b.vga.render(frame);
+  REQUIRE(frame.width == 320);
+  CHECK(frame.at(9, 3) == 0xFF00FF00);
+  CHECK(frame.at(8, 3) == 0xFF000000);
+  CHECK(frame.at(10, 3) == 0xFF000000);
+}
