@@ -86,7 +86,7 @@ void PhysicalMemory::write_byte(uint32_t addr, uint8_t value) {
   }
   if (addr < ram_size_) {
     const uint32_t page = addr >> kPageShift;
-    if ((page_flags_[page] & kCodePage) && code_observer_) code_observer_->code_page_written(page);
+    if ((page_flags_[page] & kCodePage) && code_observer_) code_observer_->code_written(addr, 1);
     ram_[addr] = value;
   }
 }
@@ -105,6 +105,15 @@ void PhysicalMemory::write_slow(uint32_t addr, unsigned size, uint32_t value) {
   const Region* r = find_region(addr);
   if (r && r->kind == RegionKind::Mmio && r->contains(addr + size - 1)) {
     r->mmio->mmio_write(addr - r->base, size, value);
+    return;
+  }
+  // Plain RAM within one page that holds decoded code: one report, then the store.
+  if (!r && addr < ram_size_ && (addr & (kPageSize - 1)) <= kPageSize - size &&
+      !(page_flags_[addr >> kPageShift] & kOverlay)) {
+    if ((page_flags_[addr >> kPageShift] & kCodePage) && code_observer_) {
+      code_observer_->code_written(addr, size);
+    }
+    for (unsigned i = 0; i < size; ++i) ram_[addr + i] = static_cast<uint8_t>(value >> (8 * i));
     return;
   }
   for (unsigned i = 0; i < size; ++i) write_byte(addr + i, static_cast<uint8_t>(value >> (8 * i)));

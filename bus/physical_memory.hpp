@@ -27,11 +27,12 @@ class MmioHandler {
 };
 
 // Told when the guest (or DMA) writes to a RAM page that holds decoded code, so the decoded
-// blocks on that page can be dropped before they run again.
+// code those bytes belong to can be dropped before it runs again. A report never spans two
+// pages. The observer clears the page's flag once no decoded code is left on it.
 class CodeWriteObserver {
  public:
   virtual ~CodeWriteObserver() = default;
-  virtual void code_page_written(uint32_t page_number) = 0;
+  virtual void code_written(uint32_t physical, unsigned size) = 0;
 };
 
 // What a page of the physical address space is, for a TLB fill.

@@ -1,7 +1,9 @@
 // Decoded blocks, found by the physical address of their first byte and the decode-mode key.
 // A block is a straight run of decoded instructions ending at a control transfer, an
-// instruction that may change how later bytes decode, or a page boundary. Blocks are indexed
-// by every physical page their bytes come from, so a write to any of those pages drops them.
+// instruction that may change how later bytes decode, or a page boundary; a kept block lies
+// within one physical page. Each page knows which of its 64-byte lines hold decoded bytes, so
+// a write drops only the blocks and instructions on the lines it touches: data next to code
+// (a stack, a DOS program's variables) costs a line check, not a re-decode.
 #pragma once
 
 #include <array>
@@ -19,6 +21,7 @@ struct Block {
   uint32_t key = 0;          // decode-mode key it was decoded under
   uint32_t byte_length = 0;  // bytes from the first instruction's start to the last one's end
   bool valid = true;
+  uint64_t lines = 0;  // 64-byte lines of its page that its bytes cover
   std::vector<Insn> insns;
   std::vector<uint32_t> pages;  // physical page numbers the bytes come from
 };
@@ -32,6 +35,8 @@ struct DecodedInsn {
 
 class BlockCache {
  public:
+  static constexpr unsigned kLineShift = 6;  // 64-byte lines, 64 a page
+
   BlockCache();
 
   const Block* find(uint32_t phys, uint32_t key) const {
@@ -40,15 +45,22 @@ class BlockCache {
       return b;
     return find_slow(phys, key);
   }
+  // Keeps a block that lies within one page.
   const Block& insert(std::unique_ptr<Block> block);
-  // Drops every block with bytes on this physical page. Blocks stay allocated until
+
+  // A write of size bytes at phys (within one page). Drops the blocks and remembered
+  // instructions on the lines it touches; returns true when something was dropped. Sets
+  // page_holds_code to whether decoded bytes remain on the page.
+  bool invalidate_range(uint32_t phys, unsigned size, bool& page_holds_code);
+  // Drops everything on a page, or everywhere. Blocks stay allocated until
   // collect_garbage(), because the run loop may be inside one of them.
   void invalidate_page(uint32_t page_number);
   void invalidate_all();
 
-  // Instructions that lie within one page are remembered until that page is written.
+  // Instructions that lie within one page are remembered until their bytes are written.
   const DecodedInsn* find_insn(uint32_t phys, uint32_t key) const;
   void remember_insn(uint32_t phys, uint32_t key, const DecodedInsn& decoded);
+
   void collect_garbage() {
     if (!graveyard_.empty()) graveyard_.clear();
   }
@@ -57,19 +69,25 @@ class BlockCache {
   // the generation it was taken at is current.
   uint64_t generation() const { return generation_; }
 
+  static uint64_t lines_of(uint32_t offset_in_page, uint32_t length);
+
  private:
   static constexpr unsigned kDirectSlots = 1u << 14;
   static unsigned slot(uint32_t phys) { return (phys ^ (phys >> 14)) & (kDirectSlots - 1); }
   const Block* find_slow(uint32_t phys, uint32_t key) const;
   void retire(Block* block);
 
+  struct PageCode {
+    uint64_t lines = 0;  // lines holding bytes of a block or a remembered instruction
+    std::vector<Block*> blocks;
+    std::unordered_map<uint32_t, DecodedInsn> insns;  // (offset in page << 2 | key)
+  };
+
   std::array<const Block*, kDirectSlots> direct_{};
   std::unordered_map<uint32_t, std::unique_ptr<Block>> by_address_;  // one block per address
-  std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
+  std::unordered_map<uint32_t, PageCode> pages_;
   std::vector<std::unique_ptr<Block>> graveyard_;
   uint64_t generation_ = 1;
-  // page number -> (offset in page << 2 | key) -> instruction
-  std::unordered_map<uint32_t, std::unordered_map<uint32_t, DecodedInsn>> insns_by_page_;
 };
 
 }  // namespace x86lab::cpu

@@ -179,10 +179,10 @@ void Cpu::flush_decoded_code() {
   exit_block_ = true;
 }
 
-void Cpu::code_page_written(uint32_t page_number) {
-  blocks_.invalidate_page(page_number);
-  memory_.clear_code_page(page_number);
-  exit_block_ = true;
+void Cpu::code_written(uint32_t physical, unsigned size) {
+  bool page_holds_code;
+  if (blocks_.invalidate_range(physical, size, page_holds_code)) exit_block_ = true;
+  if (!page_holds_code) memory_.clear_code_page(physical >> bus::kPageShift);
 }
 
 // ---- the run loop ------------------------------------------------------------------------

@@ -80,7 +80,7 @@ class Cpu final : public bus::CodeWriteObserver {
   // Drops all decoded code (after a mode change that the block key does not cover).
   void flush_decoded_code();
 
-  void code_page_written(uint32_t page_number) override;
+  void code_written(uint32_t physical, unsigned size) override;
 
   // ---- Used by instruction handlers ----------------------------------------------------
 

@@ -37,7 +37,8 @@ class RecordingMmio final : public MmioHandler {
 class RecordingObserver final : public CodeWriteObserver {
  public:
   explicit RecordingObserver(PhysicalMemory& memory) : memory_(memory) {}
-  void code_page_written(uint32_t page_number) override {
+  void code_written(uint32_t physical, unsigned /*size*/) override {
+    const uint32_t page_number = physical >> x86lab::bus::kPageShift;
     pages.push_back(page_number);
     memory_.clear_code_page(page_number);  // as the CPU does once it dropped the blocks
   }

@@ -25,20 +25,36 @@ TEST_CASE("a loop run 1000 times is decoded once per instruction address") {
   CHECK(h.cpu.decode_count() == kLoopInstructionCount);
 }
 
-TEST_CASE("writing the loop's code page makes it decode again, once per address") {
+TEST_CASE("writing the loop's code makes it decode again, once per address") {
   tests::RealModeHarness h;
   h.load(kLoop);
   h.run_to_halt();
   REQUIRE(h.cpu.decode_count() == kLoopInstructionCount);
 
-  // A guest-visible write to the page (not to the code itself) still drops the decoded code.
-  h.cpu.write_linear<uint8_t>((uint32_t{tests::RealModeHarness::kCodeSegment} << 4) + 0x800, 0x55);
+  // The guest rewrites its code with the same bytes: still a write to decoded code, so every
+  // instruction is decoded again, once.
+  uint32_t at = uint32_t{tests::RealModeHarness::kCodeSegment} << 4;
+  for (uint8_t byte : kLoop) h.cpu.write_linear<uint8_t>(at++, byte);
   h.cpu.set_halted(false);
   h.cpu.regs().eip = 0;
   h.cpu.regs().gpr[cpu::kEax] = 0;
   h.run_to_halt();
   CHECK(h.cpu.regs().gpr[cpu::kEax] == 1000);
   CHECK(h.cpu.decode_count() == 2 * kLoopInstructionCount);
+}
+
+TEST_CASE("writing one instruction decodes only that instruction again") {
+  tests::RealModeHarness h;
+  h.load(kLoop);
+  h.run_to_halt();
+  // The ADD's immediate: 1 -> 2.
+  h.cpu.write_linear<uint8_t>((uint32_t{tests::RealModeHarness::kCodeSegment} << 4) + 5, 0x02);
+  h.cpu.set_halted(false);
+  h.cpu.regs().eip = 0;
+  h.cpu.regs().gpr[cpu::kEax] = 0;
+  h.run_to_halt();
+  CHECK(h.cpu.regs().gpr[cpu::kEax] == 2000);
+  CHECK(h.cpu.decode_count() == kLoopInstructionCount + 1);
 }
 
 TEST_CASE("running the same code again does not decode it again") {
@@ -49,4 +65,33 @@ TEST_CASE("running the same code again does not decode it again") {
   h.cpu.regs().eip = 0;
   h.run_to_halt();
   CHECK(h.cpu.decode_count() == kLoopInstructionCount);
+}
+
+TEST_CASE("data written next to code, on the same page, does not drop the decoded code") {
+  tests::RealModeHarness h;
+  h.load(kLoop);
+  h.run_to_halt();
+  REQUIRE(h.cpu.decode_count() == kLoopInstructionCount);
+  // A different 64-byte line of the same page, as a stack or variables next to code.
+  h.cpu.write_linear<uint16_t>((uint32_t{tests::RealModeHarness::kCodeSegment} << 4) + 0x800,
+                               0x5555);
+  h.cpu.set_halted(false);
+  h.cpu.regs().eip = 0;
+  h.run_to_halt();
+  CHECK(h.cpu.decode_count() == kLoopInstructionCount);
+}
+
+TEST_CASE("a loop that pushes onto its own code page keeps its decoded code") {
+  tests::RealModeHarness h;
+  // Stack inside the code page, well away from the code: SS = CS, SP = 0x0F00.
+  h.cpu.load_segment_real(cpu::kSs, tests::RealModeHarness::kCodeSegment);
+  h.cpu.regs().gpr[cpu::kEsp] = 0x0F00;
+  h.load({0xB9, 0xE8, 0x03,  // mov cx, 1000
+          0x50,              // l: push ax
+          0x58,              // pop ax
+          0xE2, 0xFC,        // loop l
+          0xF4});
+  h.run_to_halt();
+  CHECK(h.cpu.halted());
+  CHECK(h.cpu.decode_count() == 5);
 }
