@@ -28,9 +28,14 @@
 // (CP437 mapped to Unicode). Writes mark 4 KiB pages of video memory dirty; render() redraws
 // only the rows that read a dirty page unless a register change or blink needs all.
 //
-// PCI (for the machine's PCI bus): the QEMU/Bochs standard VGA, vendor 0x1234 device 0x1111,
-// class 0x030000, BAR0 a 16 MiB prefetchable 32-bit memory BAR holding the linear framebuffer
-// (see kPciIdentity). Without PCI the framebuffer sits at bochs_vbe::kDefaultLfbAddress.
+// PCI: the QEMU/Bochs standard VGA, vendor 0x1234 device 0x1111, class 0x030000, BAR0 a
+// 16 MiB prefetchable 32-bit memory BAR holding the linear framebuffer (kPciIdentity);
+// devices/vga_pci.hpp presents it on the PciBus and maps the framebuffer where the guest puts
+// BAR0. Without PCI the framebuffer sits at bochs_vbe::kDefaultLfbAddress.
+//
+// Everything here runs on the machine's thread: render() reads video memory the CPU writes.
+// Checked against the real thing: SeaBIOS 1.16 with vgabios-stdvga.bin on the PC machine
+// finds DISPI, reads BAR0, and draws mode 3, 1, 12h, 13h and VBE 0x101/0x112 correctly.
 //
 // Not implemented: horizontal pixel panning (AC13), the underline attribute of monochrome
 // text, the CRTC's preset row scan and skew fields, interlace, the vertical retrace interrupt
