@@ -60,8 +60,10 @@ void I440fx::set_legacy_rom(uint32_t base, std::span<const uint8_t> image) {
     throw std::invalid_argument("legacy ROM outside 0xC0000-0xFFFFF");
   }
   std::copy(image.begin(), image.end(), bus_image_.begin() + (base - kLegacyBase));
+  const uint64_t end = uint64_t{base} + image.size();
   for (unsigned s = 0; s < kSegments; ++s) {
-    if (applied_[s] == 0) apply(s, true);
+    const bool overlaps = segment_base(s) < end && base < segment_base(s) + segment_size(s);
+    if (overlaps && applied_[s] == 0) apply(s, true);
   }
 }
 

@@ -83,6 +83,7 @@ uint8_t I8042::read(uint16_t port) {
   if (port == kStatusPort) return status();
   const uint8_t value = state_.output_buffer;
   state_.output_full = false;
+  update_irqs();  // the line falls, so a byte that moves in next is a new edge
   refill();
   return value;
 }
@@ -507,10 +508,12 @@ void I8042::mouse_write(uint8_t value) {
 
 void I8042::mouse_event(int32_t dx, int32_t dy, uint8_t buttons) {
   Mouse& m = state_.mouse;
-  m.dx += dx;
-  m.dy -= dy;  // PS/2 counts up as positive
   const bool buttons_changed = (buttons & 0x07) != m.buttons;
   m.buttons = buttons & 0x07;
+  // Remote mode keeps the motion for "read data"; stream mode reports it or drops it.
+  if (!m.remote && !m.reporting) return;
+  m.dx += dx;
+  m.dy -= dy;  // PS/2 counts up as positive
   if (m.reporting && !m.remote && (m.dx || m.dy || buttons_changed)) {
     mouse_packet();
     refill();
