@@ -678,11 +678,22 @@ void Cpu::task_switch(uint16_t selector, const Descriptor& tss, TaskSwitchReason
     load_ldt(next.ldt);
     const uint16_t cs_selector = next.seg[kCs];
     Descriptor cs_desc = read_descriptor(cs_selector, Vector::InvalidTss);
-    if (!cs_desc.is_code()) fault_on(Vector::InvalidTss, cs_selector);
+    const unsigned cs_rpl = cs_selector & 3u;
+    if (!cs_desc.is_code() ||
+        (cs_desc.conforming() ? cs_desc.dpl() > cs_rpl : cs_desc.dpl() != cs_rpl)) {
+      fault_on(Vector::InvalidTss, cs_selector);
+    }
     if (!cs_desc.present()) fault_on(Vector::SegmentNotPresent, cs_selector);
-    load_code_segment(cs_selector, cs_desc, cs_selector & 3);
-    load_segment_protected(kSs, next.seg[kSs]);
-    for (unsigned s : {kEs, kDs, kFs, kGs}) load_segment_protected(s, next.seg[s]);
+    load_code_segment(cs_selector, cs_desc, cs_rpl);
+    // The new task's segment checks are those of a MOV, but an invalid selector or descriptor
+    // is #TS (SDM vol. 3, table 7-1); not present stays #NP, or #SS for SS.
+    try {
+      load_segment_protected(kSs, next.seg[kSs]);
+      for (unsigned s : {kEs, kDs, kFs, kGs}) load_segment_protected(s, next.seg[s]);
+    } catch (const CpuFault& fault) {
+      if (fault.vector != static_cast<uint8_t>(Vector::GeneralProtection)) throw;
+      raise_fault(Vector::InvalidTss, fault.error_code);
+    }
   }
   exit_block_ = true;
 }

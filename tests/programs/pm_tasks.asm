@@ -11,6 +11,7 @@
 TSS1_BASE     equ 0x3100
 TSS2_BASE     equ 0x3200
 TSS_SMALL_BASE equ 0x3300
+TSS3_BASE     equ 0x3400
 
         GDT_BEGIN
 SEL_TSS1      equ $ - gdt_start
@@ -23,6 +24,10 @@ SEL_TASKGATE1 equ $ - gdt_start     ; task gate to TSS1, DPL 0
         GATE SEL_TSS1, 0, 0x85, 0
 SEL_TASKGATE2 equ $ - gdt_start     ; task gate to TSS2, DPL 0
         GATE SEL_TSS2, 0, 0x85, 0
+SEL_TSS3      equ $ - gdt_start     ; a task whose ES is execute-only code
+        DESC TSS3_BASE, 0x67, 0x89, 0
+SEL_XO        equ $ - gdt_start     ; execute-only code
+        DESC 0xF0000, 0xFFFF, 0x98, FLAGS_32
         GDT_END
 
 ; What the tasks record (user_vars + ...).
@@ -43,6 +48,7 @@ T2_OLDEIP  equ user_vars + 52
 T2_OLDEBX  equ user_vars + 56
 T2_COUNT   equ user_vars + 60
 T2_ESP     equ user_vars + 64
+T3_TR      equ user_vars + 68
 
 %define TYPE_OF(sel) byte [GDT_BASE + (sel) + 5]
 
@@ -224,6 +230,29 @@ after_call2:
         popfd
         mov word [TSS0_BASE], 0
         clts
+
+        ; a bad segment in the new task: #TS(sel), raised in the new task
+        mov edi, TSS3_BASE
+        mov eax, task3_unreached
+        mov ebx, 0x17000
+        call init_tss
+        mov dword [TSS3_BASE + 0x48], SEL_XO        ; ES
+        ARM_FAULT task3_after_fault
+        jmp SEL_TSS3:0
+        CHECK_FAULT "a new task's ES of execute-only code is #TS(sel)", 10, SEL_XO
+        CHECK_EQ dword [T3_TR], SEL_TSS3, "the #TS is raised in the new task"
+        clts
         jmp finish
+
+task3_unreached:
+        hlt
+task3_after_fault:                      ; task 3, after the #TS handler
+        mov ax, SEL_KDATA
+        mov ds, ax
+        mov es, ax
+        str eax
+        movzx eax, ax
+        mov [T3_TR], eax
+        jmp SEL_TSS0:0
 
         ROM_END
