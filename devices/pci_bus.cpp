@@ -64,6 +64,7 @@ void PciFunction::reset() {
     set_writable(offset, 4, ~(b.size - 1) & (b.io ? 0xFFFFFFFCu : 0xFFFFFFF0u));
   }
   if (rom_size_) set_writable(kRomBar, 4, (~(rom_size_ - 1) & 0xFFFFF800u) | 1u);
+  update_rom_mapping();
 }
 
 void PciFunction::declare_bar(unsigned index, uint32_t size, bool io) {
@@ -74,6 +75,32 @@ void PciFunction::declare_rom(uint32_t size) {
   uint32_t rounded = 2048;
   while (rounded < size) rounded <<= 1;
   rom_size_ = rounded;
+}
+
+void PciFunction::set_expansion_rom(bus::PhysicalMemory& memory, std::vector<uint8_t> image,
+                                    std::function<void()> map_changed) {
+  declare_rom(static_cast<uint32_t>(image.size()));
+  image.resize(rom_size_, 0xFF);
+  rom_memory_ = &memory;
+  rom_image_ = std::move(image);
+  rom_map_changed_ = std::move(map_changed);
+  set_writable(kRomBar, 4, (~(rom_size_ - 1) & 0xFFFFF800u) | 1u);
+}
+
+void PciFunction::update_rom_mapping() {
+  if (!rom_memory_) return;
+  const uint32_t bar = config_dword(kRomBar);
+  const bool on = (bar & 1) && (config_word(kCommand) & kCommandMemory);
+  const uint32_t address = on ? (bar & ~(rom_size_ - 1) & 0xFFFFF800u) : 0;
+  if (address == rom_mapped_at_) return;
+  if (rom_mapped_at_) rom_memory_->unmap(rom_mapped_at_, rom_size_);
+  rom_mapped_at_ = 0;
+  // A ROM BAR left at 0 or wrapping past 4 GiB decodes nothing.
+  if (address && uint64_t{address} + rom_size_ <= 0x100000000ull) {
+    rom_memory_->map_rom(address, rom_image_, name_ + " expansion rom");
+    rom_mapped_at_ = address;
+  }
+  if (rom_map_changed_) rom_map_changed_();
 }
 
 uint32_t PciFunction::bar_address(unsigned index) const {
@@ -103,6 +130,9 @@ void PciFunction::config_write(uint8_t offset, unsigned size, uint32_t value) {
     }
     config_[at] = static_cast<uint8_t>((config_[at] & ~writable_[at]) | (byte & writable_[at]));
   }
+  const bool touches_rom = offset < kRomBar + 4 && offset + size > kRomBar;
+  const bool touches_command = offset < kCommand + 2 && offset + size > kCommand;
+  if (touches_rom || touches_command) update_rom_mapping();
   config_written(offset, size);
 }
 

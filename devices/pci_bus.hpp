@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bus/io_space.hpp"
+#include "bus/physical_memory.hpp"
 
 namespace x86lab::devices {
 
@@ -79,6 +80,12 @@ class PciFunction {
   uint32_t bar_address(unsigned index) const;
   // An expansion ROM (the VGA BIOS of a PCI display, for one): the ROM BAR answers its size.
   void declare_rom(uint32_t size);
+  // An expansion ROM with contents: mapped read-only into memory wherever the guest puts the
+  // ROM BAR while its enable bit and memory decoding are on (SeaBIOS copies it to 0xC0000
+  // and runs it). map_changed runs after each remap (the CPU must drop what it cached).
+  void set_expansion_rom(bus::PhysicalMemory& memory, std::vector<uint8_t> image,
+                         std::function<void()> map_changed = {});
+  uint32_t rom_address() const { return rom_mapped_at_; }
 
   void set_header_type(uint8_t type) { header_type_ = type; }
   void set_interrupt_pin(uint8_t pin) { interrupt_pin_ = pin; }
@@ -97,6 +104,11 @@ class PciFunction {
   std::array<uint8_t, 256> writable_{};
   std::array<Bar, 6> bars_{};
   uint32_t rom_size_ = 0;
+  bus::PhysicalMemory* rom_memory_ = nullptr;
+  std::vector<uint8_t> rom_image_;
+  std::function<void()> rom_map_changed_;
+  uint32_t rom_mapped_at_ = 0;
+  void update_rom_mapping();
 };
 
 class PciBus {

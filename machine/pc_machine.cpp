@@ -136,8 +136,16 @@ void PcMachine::map_bios(std::span<const uint8_t> bios) {
   memory_.map_rom(static_cast<uint32_t>(0x100000000ull - size), bios, "bios (top of 4 GiB)");
 }
 
-void PcMachine::add_legacy_option_rom(uint32_t base, std::span<const uint8_t> image) {
-  host_bridge_.set_legacy_rom(base, image);
+void PcMachine::attach_display(devices::PciFunction& display, std::vector<uint8_t> vga_bios) {
+  if (vga_bios.empty()) {
+    vga_bios = firmware::load_rom_image(kSeabiosVgaBiosPath, "VGA BIOS (apt-get install seabios)");
+  }
+  pci_.attach(devices::PciBus::devfn(2, 0), display);
+  display.set_expansion_rom(memory_, std::move(vga_bios), [this] {
+    cpu_.flush_decoded_code();
+    cpu_.mmu().flush_all();
+  });
+  display.reset();
 }
 
 void PcMachine::reset() {

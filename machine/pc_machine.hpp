@@ -78,10 +78,12 @@ class PcMachine {
   // Resets the whole machine as the reset button does: CPU, devices, PAM (RAM survives).
   void reset();
 
-  // Hook for the display: maps an option ROM (the VGA BIOS) where the bus shows it between
-  // 0xC0000 and 0xE0000. A PCI display should rather offer it through its ROM BAR, which is
-  // where SeaBIOS built for QEMU looks.
-  void add_legacy_option_rom(uint32_t base, std::span<const uint8_t> image);
+  // The display hook: attaches a PCI display function (the Bochs/QEMU standard VGA,
+  // 1234:1111) at 00:02.0 with SeaBIOS's VGA BIOS (kSeabiosVgaBiosPath, or vga_bios when not
+  // empty) behind its expansion ROM BAR. SeaBIOS built for QEMU finds VGA BIOSes there only:
+  // it ignores an ISA-style ROM at 0xC0000. Call before run(); throws FirmwareError when the
+  // VGA BIOS file is missing.
+  void attach_display(devices::PciFunction& display, std::vector<uint8_t> vga_bios = {});
 
   cpu::Cpu& cpu() { return cpu_; }
   bus::PhysicalMemory& memory() { return memory_; }

@@ -149,3 +149,25 @@ TEST_CASE("PAM registers for 0xC0000-0xEFFFF switch 16 KiB segments independentl
   CHECK(c.host.pam_mode(1) == 3);
   CHECK(c.host.pam_mode(2) == 0);
 }
+
+TEST_CASE("an expansion ROM maps where the ROM BAR points while enabled and memory decodes") {
+  Chipset c;
+  devices::PciFunction vga(0x1234, 0x1111, 0x03, 0x00, 0x00, 0x02, "stdvga");
+  std::vector<uint8_t> rom(40000, 0x00);
+  rom[0] = 0x55;
+  rom[1] = 0xAA;
+  vga.set_expansion_rom(c.memory, rom);
+  vga.reset();
+  c.pci.attach(PciBus::devfn(2, 0), vga);
+  c.write(2, 0, 0x30, 4, 0xFFFFFFFEu);  // size it: 64 KiB, enable bit writable
+  CHECK(c.read(2, 0, 0x30, 4) == 0xFFFF0000u);
+  c.write(2, 0, 0x30, 4, 0x00C00001u);
+  CHECK(vga.rom_address() == 0);  // memory decoding is still off
+  CHECK(c.memory.read<uint16_t>(0xC00000) == 0x0000);
+  c.write(2, 0, 0x04, 2, 0x0002);
+  CHECK(vga.rom_address() == 0xC00000);
+  CHECK(c.memory.read<uint16_t>(0xC00000) == 0xAA55);
+  c.write(2, 0, 0x30, 4, 0x00C00000u);  // disabled again: the RAM shows through
+  CHECK(vga.rom_address() == 0);
+  CHECK(c.memory.read<uint16_t>(0xC00000) == 0x0000);
+}
