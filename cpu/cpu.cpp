@@ -84,7 +84,6 @@ void Cpu::reset() {
   shutdown_ = false;
   exit_block_ = true;
   interrupt_shadow_ = false;
-  fault_depth_ = 0;
   sync_paging();
   flush_decoded_code();
 }
@@ -330,29 +329,44 @@ uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {
   return done;
 }
 
+namespace {
+// The SDM's exception classes for double faults (volume 3, table 6-5).
+bool contributory(uint8_t vector) {
+  return vector == 0 || (vector >= 10 && vector <= 13);
+}
+}  // namespace
+
 void Cpu::handle_fault(const CpuFault& fault) {
   if (!fault.is_trap) regs_.eip = insn_eip_;
   exit_block_ = true;
-  if (fault_depth_ >= 2) {
-    // A fault while delivering a double fault: the processor shuts down.
-    shutdown_ = true;
-    halted_ = true;
-    return;
-  }
-  ++fault_depth_;
-  try {
-    interrupt(fault.vector, regs_.eip, InterruptSource::Exception, fault.has_error_code,
-              fault.error_code);
-  } catch (const CpuFault&) {
-    fault_depth_ = fault_depth_ + 1;
-    if (fault_depth_ >= 3 || !at_least(model_, CpuModel::I80286)) {
-      shutdown_ = true;
-      halted_ = true;
-    } else {
-      handle_fault(CpuFault{static_cast<uint8_t>(Vector::DoubleFault), true, 0});
+  CpuFault current = fault;
+  for (;;) {
+    try {
+      interrupt(current.vector, regs_.eip, InterruptSource::Exception, current.has_error_code,
+                current.error_code);
+      return;
+    } catch (const CpuFault& second) {
+      // A fault while delivering: a double fault when both are contributory or a page fault
+      // is followed by a contributory fault or another page fault; a fault while delivering
+      // a double fault shuts the processor down (a triple fault); anything else is delivered
+      // in turn, the first being forgotten.
+      const uint8_t first = current.vector;
+      const bool first_pf = first == static_cast<uint8_t>(Vector::PageFault);
+      const bool second_pf = second.vector == static_cast<uint8_t>(Vector::PageFault);
+      if (first == static_cast<uint8_t>(Vector::DoubleFault) ||
+          !at_least(model_, CpuModel::I80286)) {
+        shutdown_ = true;
+        halted_ = true;
+        return;
+      }
+      if ((contributory(first) && contributory(second.vector)) ||
+          (first_pf && (contributory(second.vector) || second_pf))) {
+        current = CpuFault{static_cast<uint8_t>(Vector::DoubleFault), true, 0};
+      } else {
+        current = second;
+      }
     }
   }
-  fault_depth_ = 0;
 }
 
 void Cpu::deliver_external_interrupt() {

@@ -327,7 +327,6 @@ class Cpu final : public bus::CodeWriteObserver {
   bool stop_requested_ = false;
   bool interrupt_shadow_ = false;
   StopReason last_stop_ = StopReason::Budget;
-  unsigned fault_depth_ = 0;
   uint64_t tsc_offset_ = 0;
   uint32_t code_eip_mask_ = 0xFFFF;  // IP wraps at 64 KiB in 16-bit code
   std::unique_ptr<Block> uncached_block_;

@@ -555,7 +555,8 @@ void Cpu::interrupt_return_protected(unsigned operand_size) {
   // Which flags the old privilege level may change.
   const unsigned old_cpl = cpl_;
   const unsigned iopl = (eflags_ & flag::kIopl) >> 12;
-  uint32_t changeable = 0x00257FD5u;  // no VM, VIF, VIP from here
+  uint32_t changeable = 0x00257FD5u;  // never VM from here
+  if (unit == 4 && cpl_ == 0) changeable |= flag::kVif | flag::kVip;
   if (unit == 2) changeable &= 0xFFFF;
   if (old_cpl > 0) changeable &= ~flag::kIopl;
   if (old_cpl > iopl) changeable &= ~flag::kIf;
