@@ -601,12 +601,13 @@ void to_bcd(Float80 a, Env& env, uint8_t (&bcd)[10]) {
   const Class ca = classify(a);
   const bool sign = sign_of(a);
   int64_t n = 0;
+  uint64_t magnitude = 0;
   bool indefinite = ca != Class::Zero && ca != Class::Normal && ca != Class::Denormal;
   if (!indefinite && ca != Class::Zero) {
     Env probe = env;
     n = to_int(a, 64, probe);
-    if (n < 0) n = -n;  // to_int's indefinite (the only value without a negation) is caught below
-    indefinite = (probe.flags & kInvalid) || n > 999'999'999'999'999'999;
+    magnitude = n < 0 ? 0 - static_cast<uint64_t>(n) : static_cast<uint64_t>(n);
+    indefinite = (probe.flags & kInvalid) || magnitude > 999'999'999'999'999'999;
     if (!indefinite) env = probe;
   }
   if (indefinite) {
@@ -618,7 +619,7 @@ void to_bcd(Float80 a, Env& env, uint8_t (&bcd)[10]) {
     bcd[9] = 0xFF;
     return;
   }
-  uint64_t m = static_cast<uint64_t>(n);
+  uint64_t m = magnitude;
   for (int i = 0; i < 9; ++i) {
     const uint8_t low = static_cast<uint8_t>(m % 10);
     m /= 10;

@@ -357,6 +357,104 @@ Stats differential(Op op, int n, uint64_t seed) {
   }
   return stats;
 }
+
+// Stores of st(0) to memory: float32/64, int16/32/64 and packed BCD, with the status word.
+enum class Store { F32, F64, I16, I32, I64, Bcd };
+
+struct StoreResult {
+  uint64_t low = 0;
+  uint16_t high = 0;  // BCD bytes 8..9
+  uint16_t status = 0;
+};
+
+StoreResult host_store(Store kind, Float80 a, uint16_t control) {
+  unsigned char ma[10];
+  store80(ma, a);
+  unsigned char out[10] = {};
+  uint16_t sw = 0;
+#define X87_STORE(INSN)                                                                          \
+  asm volatile("fninit\n\tfldcw %[cw]\n\tfldt %[a]\n\t" INSN " %[out]\n\tfnstsw %[sw]\n\tfninit" \
+               : [out] "=m"(out), [sw] "=m"(sw)                                                  \
+               : [a] "m"(ma), [cw] "m"(control)                                                  \
+               : "memory", "st")
+  // clang-format off
+  switch (kind) {
+    case Store::F32: X87_STORE("fstps"); break;
+    case Store::F64: X87_STORE("fstpl"); break;
+    case Store::I16: X87_STORE("fistps"); break;
+    case Store::I32: X87_STORE("fistpl"); break;
+    case Store::I64: X87_STORE("fistpll"); break;
+    case Store::Bcd: X87_STORE("fbstp"); break;
+  }
+    // clang-format on
+#undef X87_STORE
+  StoreResult r;
+  std::memcpy(&r.low, out, 8);
+  std::memcpy(&r.high, out + 8, 2);
+  r.status = sw;
+  return r;
+}
+
+StoreResult soft_store(Store kind, Float80 a, f80::Env& env) {
+  StoreResult r;
+  switch (kind) {
+    case Store::F32:
+      r.low = f80::to_f32(a, env);
+      break;
+    case Store::F64:
+      r.low = f80::to_f64(a, env);
+      break;
+    case Store::I16:
+      r.low = static_cast<uint16_t>(f80::to_int(a, 16, env));
+      break;
+    case Store::I32:
+      r.low = static_cast<uint32_t>(f80::to_int(a, 32, env));
+      break;
+    case Store::I64:
+      r.low = static_cast<uint64_t>(f80::to_int(a, 64, env));
+      break;
+    case Store::Bcd: {
+      uint8_t bcd[10];
+      f80::to_bcd(a, env, bcd);
+      std::memcpy(&r.low, bcd, 8);
+      std::memcpy(&r.high, bcd + 8, 2);
+      break;
+    }
+  }
+  r.status = static_cast<uint16_t>(env.flags | (env.rounded_up ? 0x200 : 0));
+  return r;
+}
+
+int store_differential(Store kind, int n, uint64_t seed) {
+  Rng rng;
+  rng.s ^= seed;
+  int failures = 0;
+  for (int i = 0; i < n; ++i) {
+    // Exponents around each destination's range: integers, float32 and float64 extremes.
+    static const int kCenters[] = {16383 + 8,   16383 + 30,   16383 + 60,   16383 - 126,
+                                   16383 + 127, 16383 - 1022, 16383 + 1023, 16383};
+    const int center = kCenters[rng.next() % 8];
+    const Float80 a = random_operand(rng, center);
+    const uint16_t control = static_cast<uint16_t>(0x33F | ((rng.next() & 3) << 10));
+    const StoreResult host = host_store(kind, a, control);
+    f80::Env env = f80::Env::from_control(control);
+    const StoreResult soft = soft_store(kind, a, env);
+    const bool bcd = kind == Store::Bcd;
+    const uint16_t host_status = host.status & 0x23F;
+    if (soft.low != host.low || (bcd && soft.high != host.high) || soft.status != host_status) {
+      if (++failures <= 8) {
+        std::printf(
+            "store %d cw=%04x a=%04x:%016llx host=%04x:%016llx sw=%03x soft=%04x:%016llx "
+            "sw=%03x\n",
+            static_cast<int>(kind), control, a.sign_exponent,
+            static_cast<unsigned long long>(a.significand), host.high,
+            static_cast<unsigned long long>(host.low), host_status, soft.high,
+            static_cast<unsigned long long>(soft.low), soft.status);
+      }
+    }
+  }
+  return failures;
+}
 #endif
 
 }  // namespace
@@ -378,6 +476,15 @@ TEST_CASE("soft-float frndint, fscale, fprem, fprem1, fxtract and compares match
   CHECK(differential(Op::Xtract, 50000, 10).mismatches == 0);
   CHECK(differential(Op::Com, 50000, 11).mismatches == 0);
   CHECK(differential(Op::Ucom, 50000, 12).mismatches == 0);
+}
+
+TEST_CASE("stores to float32/64, int16/32/64 and BCD match the host x87 bit for bit") {
+  CHECK(store_differential(Store::F32, 100000, 20) == 0);
+  CHECK(store_differential(Store::F64, 100000, 21) == 0);
+  CHECK(store_differential(Store::I16, 50000, 22) == 0);
+  CHECK(store_differential(Store::I32, 50000, 23) == 0);
+  CHECK(store_differential(Store::I64, 50000, 24) == 0);
+  CHECK(store_differential(Store::Bcd, 50000, 25) == 0);
 }
 
 TEST_CASE("transcendental functions stay within one ulp of the host x87") {
