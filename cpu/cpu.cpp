@@ -331,9 +331,7 @@ uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {
 
 namespace {
 // The SDM's exception classes for double faults (volume 3, table 6-5).
-bool contributory(uint8_t vector) {
-  return vector == 0 || (vector >= 10 && vector <= 13);
-}
+bool contributory(uint8_t vector) { return vector == 0 || (vector >= 10 && vector <= 13); }
 }  // namespace
 
 void Cpu::handle_fault(const CpuFault& fault) {
@@ -608,6 +606,9 @@ bool Cpu::read_msr(uint32_t index, uint64_t& value) {
     case 0xC2:
       value = msr_.perf_counter[index - 0xC1];
       return true;
+    case 0x8B:  // BIOS_SIGN_ID: no microcode update loaded
+      value = 0;
+      return true;
     case 0x186:
     case 0x187:
       value = msr_.perf_select[index - 0x186];
@@ -634,6 +635,8 @@ bool Cpu::write_msr(uint32_t index, uint64_t value) {
       return true;
     case 0x176:
       msr_.sysenter_eip = static_cast<uint32_t>(value);
+      return true;
+    case 0x8B:  // BIOS_SIGN_ID: writes are ignored (no microcode)
       return true;
     // The performance counters keep what is written (40 bits) but count no events.
     case 0xC1:

@@ -445,6 +445,12 @@ Handler Selector::select() {
       return select_bit_test(BitOp::Btc, sz, k(0), k(1));
     case ZYDIS_MNEMONIC_BSF:
       return select_bit_scan(false, sz, k(1));
+    // F3 0F BC/BD: TZCNT/LZCNT on BMI CPUs; ours predate them and ignore the REP prefix,
+    // running BSF/BSR (Linux relies on that in its find-bit helpers).
+    case ZYDIS_MNEMONIC_TZCNT:
+      return select_bit_scan(false, sz, k(1));
+    case ZYDIS_MNEMONIC_LZCNT:
+      return select_bit_scan(true, sz, k(1));
     case ZYDIS_MNEMONIC_BSR:
       return select_bit_scan(true, sz, k(1));
     case ZYDIS_MNEMONIC_XADD:

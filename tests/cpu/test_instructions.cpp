@@ -117,3 +117,12 @@ TEST_CASE("CPUID reports a family-6 GenuineIntel part and only implemented featu
   CHECK((features & 1) == 0);           // no FPU claimed until the x87 exists
   CHECK((features & (1u << 15)) != 0);  // CMOV
 }
+
+TEST_CASE("F3 0F BC runs as BSF on a P6, as the CPUs before BMI1 do") {
+  tests::RealModeHarness h;
+  // mov eax, 0x00F0 / xor ebx, ebx / rep bsf ebx, eax (TZCNT's encoding) / hlt
+  h.load(
+      {0x66, 0xB8, 0xF0, 0x00, 0x00, 0x00, 0x66, 0x31, 0xDB, 0xF3, 0x66, 0x0F, 0xBC, 0xD8, 0xF4});
+  h.run_to_halt();
+  CHECK(h.cpu.regs().gpr[cpu::kEbx] == 4);
+}
