@@ -1048,7 +1048,11 @@ constexpr bool is_control(MemOp op) {
          op == MemOp::Rstor || op == MemOp::Save || op == MemOp::StswMem;
 }
 
-void invalid_x87(Cpu&, const Insn&) { raise_fault(Vector::InvalidOpcode); }
+// A reserved x87 encoding: #NM first when the FPU is unavailable, as for every escape opcode.
+void invalid_x87(Cpu& cpu, const Insn&) {
+  check_device(cpu);
+  raise_fault(Vector::InvalidOpcode);
+}
 
 template <uint8_t OpReg>
 void memory_form(Cpu& cpu, const Insn& insn) {

@@ -237,3 +237,90 @@ TEST_CASE("FNSAVE reinitialises the FPU and FRSTOR brings the registers back") {
   CHECK(h.memory.read<uint32_t>(kData + 0x304) == 0x400121FB);
   CHECK(h.memory.read<uint32_t>(kData + 0x300) == 0x54442D18);
 }
+
+TEST_CASE("stack overflow and underflow: IE with SF, C1 telling which, the indefinite pushed") {
+  tests::RealModeHarness h;
+  h.load({
+      0xDB, 0xE3,                                      // fninit
+      0xD9, 0xE8, 0xD9, 0xE8, 0xD9, 0xE8, 0xD9, 0xE8,  // fld1 x4
+      0xD9, 0xE8, 0xD9, 0xE8, 0xD9, 0xE8, 0xD9, 0xE8,  // fld1 x4: the stack is full
+      0xD9, 0xEE,                                      // fldz: overflow
+      0xDF, 0xE0,                                      // fnstsw ax
+      0x89, 0xC3,                                      // mov bx, ax
+      0xDB, 0x3E, 0x00, 0x03,                          // fstp tword [0x300]: the indefinite
+      0xDB, 0xE3,                                      // fninit
+      0xD8, 0xC1,                                      // fadd st0, st1: underflow
+      0xDF, 0xE0,                                      // fnstsw ax
+      0xF4,
+  });
+  h.run_to_halt();
+  const uint16_t overflow = h.cpu.regs().gpr[cpu::kEbx] & 0xFFFF;
+  CHECK((overflow & 0x0241) == 0x0241);  // C1, SF, IE
+  CHECK(read80(h, 0x300) == cpu::f80::kIndefinite);
+  const uint16_t underflow = h.cpu.regs().gpr[cpu::kEax] & 0xFFFF;
+  CHECK((underflow & 0x0241) == 0x0041);  // SF, IE, C1 clear
+  // The masked response wrote the indefinite into the (empty) destination.
+  CHECK(h.cpu.x87().st[0] == cpu::f80::kIndefinite);
+  CHECK((h.cpu.x87().tag & 3) == 2);
+}
+
+TEST_CASE("FXAM classifies, FTST compares with zero, FXCH/FINCSTP/FFREE move the stack") {
+  tests::RealModeHarness h;
+  h.load({
+      0xDB, 0xE3,  // fninit
+      0xD9, 0xE5,  // fxam on an empty register: C3 C0
+      0xDF, 0xE0,  // fnstsw ax
+      0x89, 0xC1,  // mov cx, ax
+      0xD9, 0xEE,  // fldz
+      0xD9, 0xE0,  // fchs: -0
+      0xD9, 0xE5,  // fxam: zero, C1 = sign
+      0xDF, 0xE0,  // fnstsw ax
+      0x89, 0xC2,  // mov dx, ax
+      0xD9, 0xE8,  // fld1
+      0xD9, 0xC9,  // fxch st1: st0 = -0, st1 = 1
+      0xD9, 0xE4,  // ftst: equal
+      0xDF, 0xE0,  // fnstsw ax
+      0x89, 0xC3,  // mov bx, ax
+      0xDD, 0xC1,  // ffree st1
+      0xD9, 0xF7,  // fincstp
+      0xD9, 0xE5,  // fxam: st0 is now the freed register
+      0xDF, 0xE0,  // fnstsw ax
+      0xF4,
+  });
+  h.run_to_halt();
+  CHECK((h.cpu.regs().gpr[cpu::kEcx] & 0x4700) == 0x4100);  // empty
+  CHECK((h.cpu.regs().gpr[cpu::kEdx] & 0x4700) == 0x4200);  // zero, negative
+  CHECK((h.cpu.regs().gpr[cpu::kEbx] & 0x4500) == 0x4000);  // ftst: equal
+  CHECK((h.cpu.regs().gpr[cpu::kEax] & 0x4500) == 0x4100);  // empty again
+  CHECK(((h.cpu.regs().gpr[cpu::kEax] >> 11) & 7) == 7);    // two pushes, one FINCSTP
+}
+
+TEST_CASE("FNSTENV with a 32-bit operand in protected mode writes the 28-byte layout") {
+  tests::RealModeHarness h;
+  h.cpu.regs().cr0 |= 1;  // the segment caches keep their real-mode contents
+  h.load({
+      0xDB,
+      0xE3,  // fninit
+      0xDD,
+      0x06,
+      0x00,
+      0x03,  // fld qword [0x300]
+      0x66,
+      0xD9,
+      0x36,
+      0x40,
+      0x03,  // fnstenv [0x340] (o32)
+      0xF4,
+  });
+  h.memory.write<uint32_t>(kData + 0x300, 0);
+  h.memory.write<uint32_t>(kData + 0x304, 0x3FF00000);  // 1.0
+  h.run_to_halt();
+  CHECK((h.memory.read<uint32_t>(kData + 0x340) & 0xFFFF) == 0x037F);
+  CHECK((h.memory.read<uint32_t>(kData + 0x344) & 0xFFFF) == 0x3800);
+  CHECK((h.memory.read<uint32_t>(kData + 0x348) & 0xFFFF) == 0x3FFF);
+  CHECK(h.memory.read<uint32_t>(kData + 0x34C) == 2);  // FIP: the FLD's offset
+  CHECK((h.memory.read<uint32_t>(kData + 0x350) & 0xFFFF) == tests::RealModeHarness::kCodeSegment);
+  CHECK(((h.memory.read<uint32_t>(kData + 0x350) >> 16) & 0x7F8) == 0x500);  // FOP DD /0
+  CHECK(h.memory.read<uint32_t>(kData + 0x354) == 0x300);                    // FDP
+  CHECK((h.memory.read<uint32_t>(kData + 0x358) & 0xFFFF) == tests::RealModeHarness::kCodeSegment);
+}
