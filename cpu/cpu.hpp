@@ -79,6 +79,12 @@ class Cpu final : public bus::CodeWriteObserver {
   uint64_t decode_count() const { return decoder_.decode_count(); }
   // Drops all decoded code (after a mode change that the block key does not cover).
   void flush_decoded_code();
+  // The physical memory map changed (a ROM shadowed to RAM, a region mapped or unmapped):
+  // drops decoded code and every cached translation, since both hold host pointers.
+  void memory_map_changed() {
+    flush_decoded_code();
+    mmu_.flush_all();
+  }
 
   void code_written(uint32_t physical, unsigned size) override;
 
