@@ -25,6 +25,7 @@ struct RunResult {
     DebugExit,         // the guest wrote isa-debug-exit: exit (v << 1) | 1
     Shutdown,          // triple fault, or a path the CPU does not implement yet: exit 1
     InstructionLimit,  // --max-instructions reached: exit 2
+    Stopped,           // the frontend's host hook ended the run (window closed, signal)
   };
   Reason reason = Reason::Halted;
   int exit_code = 0;

@@ -212,6 +212,14 @@ void PcMachine::wait_for_event(uint64_t deadline) {
   clock_.advance_to(guest_now_ns());
 }
 
+void PcMachine::set_host_hook(std::chrono::nanoseconds period, std::function<bool()> hook) {
+  host_hook_period_ = period;
+  host_hook_ = std::move(hook);
+  next_host_hook_ = std::chrono::steady_clock::now();
+}
+
+void PcMachine::discount_host_time(std::chrono::nanoseconds paused) { host_start_ += paused; }
+
 RunResult PcMachine::run() {
   RunResult result;
   const uint64_t start = cpu_.instructions_retired();
@@ -224,6 +232,17 @@ RunResult PcMachine::run() {
       result.message = "stopped after " + std::to_string(done) +
                        " instructions (--max-instructions) at " + where();
       break;
+    }
+    if (host_hook_) {
+      const auto host_now = std::chrono::steady_clock::now();
+      if (host_now >= next_host_hook_) {
+        next_host_hook_ = host_now + host_hook_period_;
+        if (!host_hook_()) {
+          result.reason = RunResult::Reason::Stopped;
+          result.exit_code = 0;
+          break;
+        }
+      }
     }
     if (auto code = debug_exit_.exit_code()) {
       result.reason = RunResult::Reason::DebugExit;

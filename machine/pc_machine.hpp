@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -85,6 +86,13 @@ class PcMachine {
   // VGA BIOS file is missing.
   void attach_display(devices::PciFunction& display, std::vector<uint8_t> vga_bios = {});
 
+  // The frontend's host hook (display refresh, input, signals): run() calls it between
+  // slices on the machine's thread, about every `period` of host time. Returning false ends
+  // the run (RunResult::Reason::Stopped, exit code 0).
+  void set_host_hook(std::chrono::nanoseconds period, std::function<bool()> hook);
+  // Host time the machine spent paused (inside the hook): guest time does not count it.
+  void discount_host_time(std::chrono::nanoseconds paused);
+
   cpu::Cpu& cpu() { return cpu_; }
   bus::PhysicalMemory& memory() { return memory_; }
   bus::IoSpace& io() { return io_; }
@@ -137,6 +145,9 @@ class PcMachine {
   uint64_t retired_base_ = 0;
   uint64_t tsc_base_ = 0;
   std::chrono::steady_clock::time_point host_start_;
+  std::function<bool()> host_hook_;
+  std::chrono::nanoseconds host_hook_period_{};
+  std::chrono::steady_clock::time_point next_host_hook_{};
 };
 
 }  // namespace x86lab::machine
