@@ -29,7 +29,10 @@ constexpr std::array<uint8_t, 128> make_inverse() {
     const uint8_t code1 = kTranslateLow[code2];
     if (code1 < 0x80 && inverse[code1] == 0) inverse[code1] = static_cast<uint8_t>(code2);
   }
-  inverse[0x41] = 0x0A;  // F8; 0x83 (F7) maps here too but lies outside the table
+  // F7 and SysRq send set-2 codes above the table (0x83, 0x84); 0x02 and 0x7F, which also
+  // translate to 0x41 and 0x54, are no key's.
+  inverse[0x41] = 0x83;
+  inverse[0x54] = 0x84;
   return inverse;
 }
 constexpr std::array<uint8_t, 128> kSet1ToSet2 = make_inverse();
