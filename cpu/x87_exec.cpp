@@ -99,8 +99,12 @@ class Fpu {
   // Records the exceptions of an operation and C1 (the round-up bit). Returns false when an
   // unmasked invalid, denormal or zero-divide exception leaves the operands unchanged.
   bool finish(const Env& env) {
-    s_.status |= env.flags & 0x3F;
     set_c1(env.rounded_up);
+    return record(env);
+  }
+  // The same without C1 (FCOMI and friends leave it as it was).
+  bool record(const Env& env) {
+    s_.status |= env.flags & 0x3F;
     if (env.flags & ~env.masks & 0x3F) refresh_error_summary(cpu_);
     return !env.stopped();
   }
@@ -287,7 +291,7 @@ void compare_into_eflags(Cpu& cpu, unsigned i, bool quiet, bool pop) {
   } else {
     Env env = f.env();
     const f80::Order order = f80::compare(f.st(0), f.st(i), env, quiet);
-    if (!f.finish(env)) return;
+    if (!f.record(env)) return;
     switch (order) {
       case f80::Order::Greater:
         bits = 0;
@@ -354,11 +358,12 @@ void load_value(Cpu& cpu, Float80 v, Env& env) {
 
 void load_register(Cpu& cpu, unsigned i) {  // FLD st(i)
   Fpu f(cpu);
-  Float80 v = f.st(i);
   if (f.empty(i)) {
-    if (!f.underflow()) return;
-    v = f80::kIndefinite;
+    // Underflow is reported (C1 = 0) even when the stack is also full.
+    if (f.underflow()) f.push(f80::kIndefinite);
+    return;
   }
+  const Float80 v = f.st(i);
   if (!f.can_push()) return;
   f.set_c1(false);
   f.push(v);
@@ -399,7 +404,7 @@ void conditional_move(Cpu& cpu, unsigned i, unsigned condition) {
     f.set(0, f80::kIndefinite);
     return;
   }
-  f.set_c1(false);
+  // C1 keeps its value (as on real CPUs), unlike most register moves.
   if (cpu.condition(condition)) f.set(0, f.st(i));
 }
 
@@ -465,14 +470,20 @@ void load_constant(Cpu& cpu, f80::Constant c) {
 void partial_remainder(Cpu& cpu, bool nearest) {  // FPREM, FPREM1
   Fpu f(cpu);
   if (f.empty(0) || f.empty(1)) {
-    if (f.underflow()) f.set(0, f80::kIndefinite);
+    if (!f.underflow()) return;
+    f.set(0, f80::kIndefinite);
+    f.state().status &= static_cast<uint16_t>(~kC2);
     return;
   }
   Env env = f.env();
   const f80::Remainder r = f80::remainder(f.st(0), f.st(1), nearest, env);
   if (!f.finish(env)) return;
   f.set(0, r.value);
-  if (f80::is_nan(r.value) && (env.flags & f80::kInvalid)) return;
+  if (f80::is_nan(r.value)) {
+    // No quotient: C2 is cleared, C0, C1 and C3 keep their values (as real CPUs do).
+    f.state().status &= static_cast<uint16_t>(~kC2);
+    return;
+  }
   uint16_t cc = r.partial ? kC2 : 0;
   if (!r.partial) {
     if (r.quotient & 4) cc |= kC0;
@@ -485,9 +496,10 @@ void partial_remainder(Cpu& cpu, bool nearest) {  // FPREM, FPREM1
 void extract_parts(Cpu& cpu) {  // FXTRACT
   Fpu f(cpu);
   if (f.empty(0)) {
+    // Underflow is reported (C1 = 0) even when the stack is also full.
     if (!f.underflow()) return;
     f.set(0, f80::kIndefinite);
-    if (f.can_push()) f.push(f80::kIndefinite);
+    f.push(f80::kIndefinite);
     return;
   }
   if (!f.empty(7)) {
@@ -511,7 +523,7 @@ void trigonometric(Cpu& cpu, Trig kind) {
   if (f.empty(0)) {
     if (!f.underflow()) return;
     f.set(0, f80::kIndefinite);
-    if (pushes && f.can_push()) f.push(f80::kIndefinite);
+    if (pushes) f.push(f80::kIndefinite);
     return;
   }
   if (pushes && !f.empty(7)) {
@@ -959,6 +971,7 @@ void register_form(Cpu& cpu, const Insn&) {
   } else if constexpr (form.op == RegOp::Free || form.op == RegOp::FreePop) {
     Fpu f(cpu);
     f.free(i);
+    f.set_c1(false);
     if (form.op == RegOp::FreePop) f.set_top(f.top() + 1);
   } else if constexpr (form.op == RegOp::StswAx) {
     cpu.set_reg<uint16_t>(kEax, cpu.x87().status);

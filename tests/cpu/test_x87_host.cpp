@@ -501,3 +501,153 @@ TEST_CASE("host-differential x87 tests need an x86 host") {
   MESSAGE("not an x86 host: the host-differential x87 tests are skipped");
 }
 #endif
+
+// Random sequences of x87 register instructions run natively and through the emulated CPU; the
+// FNSAVE images (control, status, tags and every non-empty register) must be identical.
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/mman.h>
+
+#include <vector>
+
+#include "tests/cpu/real_mode_harness.hpp"
+
+namespace {
+
+// Two-byte register forms whose results are exact (no transcendentals). FCMOV reads the flags
+// that an FCOMI after the initial loads has set.
+std::vector<uint16_t> exact_register_forms() {
+  std::vector<uint16_t> forms;
+  for (unsigned m = 0xC0; m <= 0xFF; ++m) forms.push_back(static_cast<uint16_t>(0xD800 | m));
+  for (unsigned i = 0; i < 8; ++i) {
+    for (unsigned base : {0xD9C0u, 0xD9C8u, 0xDCC0u, 0xDCC8u, 0xDCE0u, 0xDCE8u, 0xDCF0u, 0xDCF8u,
+                          0xDDC0u, 0xDDD0u, 0xDDD8u, 0xDDE0u, 0xDDE8u, 0xDEC0u, 0xDEC8u, 0xDEE0u,
+                          0xDEE8u, 0xDEF0u, 0xDEF8u, 0xDBE8u, 0xDBF0u, 0xDFE8u, 0xDFF0u}) {
+      forms.push_back(static_cast<uint16_t>(base + i));
+    }
+  }
+  for (unsigned m = 0xC0; m <= 0xDF; ++m) {
+    forms.push_back(static_cast<uint16_t>(0xDA00 | m));  // FCMOVB/E/BE/U
+    forms.push_back(static_cast<uint16_t>(0xDB00 | m));  // FCMOVNB/NE/NBE/NU
+  }
+  for (uint16_t f : {0xD9E0, 0xD9E1, 0xD9E4, 0xD9E5, 0xD9E8, 0xD9E9, 0xD9EA, 0xD9EB,
+                     0xD9EC, 0xD9ED, 0xD9EE, 0xD9F4, 0xD9F5, 0xD9F6, 0xD9F7, 0xD9F8,
+                     0xD9FA, 0xD9FC, 0xD9FD, 0xDAE9, 0xDBE2, 0xDED9, 0xD9D0}) {
+    forms.push_back(f);
+  }
+  return forms;
+}
+
+}  // namespace
+
+struct SaveImage {
+  uint8_t bytes[108] = {};
+};
+
+SaveImage run_native(void* page, const std::vector<uint8_t>& seq, uint16_t control) {
+  // fninit; fldz x8; fninit; fldcw [rdi]; seq; fnsave [rsi]; ret. The FLDZs give every
+  // register the same stale content, which FXAM of an empty register shows in C1.
+  auto* code = static_cast<uint8_t*>(page);
+  size_t at = 0;
+  code[at++] = 0xDB;
+  code[at++] = 0xE3;
+  for (int i = 0; i < 8; ++i) {
+    code[at++] = 0xD9;
+    code[at++] = 0xEE;
+  }
+  for (uint8_t b : {0xDB, 0xE3, 0xD9, 0x2F}) code[at++] = b;
+  for (uint8_t b : seq) code[at++] = b;
+  for (uint8_t b : {0xDD, 0x36, 0xC3}) code[at++] = b;
+  SaveImage image;
+  reinterpret_cast<void (*)(const uint16_t*, uint8_t*)>(page)(&control, image.bytes);
+  return image;
+}
+
+SaveImage run_emulated(const std::vector<uint8_t>& seq, uint16_t control) {
+  // The same in real mode; FNSAVE with a 32-bit operand has the same offsets.
+  x86lab::tests::RealModeHarness h;
+  std::vector<uint8_t> program = {0xDB, 0xE3};
+  for (int i = 0; i < 8; ++i) {
+    program.push_back(0xD9);
+    program.push_back(0xEE);
+  }
+  for (uint8_t b : {0xDB, 0xE3, 0xD9, 0x2E, 0x00, 0x03}) program.push_back(b);
+  program.insert(program.end(), seq.begin(), seq.end());
+  for (uint8_t b : {0x66, 0xDD, 0x36, 0x00, 0x04, 0xF4}) program.push_back(b);
+  const uint32_t base = uint32_t{x86lab::tests::RealModeHarness::kCodeSegment} << 4;
+  for (size_t i = 0; i < program.size(); ++i) {
+    h.memory.poke(base + static_cast<uint32_t>(i), program[i]);
+  }
+  h.memory.write<uint16_t>(base + 0x300, control);
+  h.run_to_halt();
+  SaveImage image;
+  for (uint32_t i = 0; i < 108; ++i) image.bytes[i] = h.memory.read<uint8_t>(base + 0x400 + i);
+  return image;
+}
+
+// Control, status and tag words, and the non-empty registers.
+bool same_state(const SaveImage& a, const SaveImage& b) {
+  for (unsigned k : {0u, 1u, 4u, 5u, 8u, 9u}) {
+    if (a.bytes[k] != b.bytes[k]) return false;
+  }
+  const unsigned tags = a.bytes[8] | (a.bytes[9] << 8);
+  const unsigned top = (a.bytes[5] >> 3) & 7;
+  for (unsigned i = 0; i < 8; ++i) {
+    if (((tags >> (2 * ((top + i) & 7))) & 3) == 3) continue;
+    if (std::memcmp(a.bytes + 28 + 10 * i, b.bytes + 28 + 10 * i, 10) != 0) return false;
+  }
+  return true;
+}
+
+TEST_CASE("random x87 register-instruction sequences leave the same state as the host x87") {
+  void* page =
+      mmap(nullptr, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) {
+    MESSAGE("no executable memory: the native sequence test is skipped");
+    return;
+  }
+  const std::vector<uint16_t> forms = exact_register_forms();
+  Rng rng;
+  int failures = 0;
+  constexpr int kSequences = 5000;
+  for (int n = 0; n < kSequences; ++n) {
+    std::vector<uint8_t> seq;
+    // Start with a few constants so that most operations have operands.
+    const unsigned loads = 2 + rng.next() % 5;
+    for (unsigned i = 0; i < loads; ++i) {
+      seq.push_back(0xD9);
+      seq.push_back(static_cast<uint8_t>(0xE8 + rng.next() % 7));
+    }
+    seq.push_back(0xDB);  // fcomi st0, st1: defined flags for FCMOV
+    seq.push_back(0xF1);
+    const unsigned length = 4 + rng.next() % 24;
+    for (unsigned i = 0; i < length; ++i) {
+      const uint16_t f = forms[rng.next() % forms.size()];
+      seq.push_back(static_cast<uint8_t>(f >> 8));
+      seq.push_back(static_cast<uint8_t>(f));
+    }
+    static const uint16_t kPrecision[] = {0x000, 0x200, 0x300};
+    const uint16_t control =
+        static_cast<uint16_t>(0x3F | kPrecision[rng.next() % 3] | ((rng.next() & 3) << 10));
+    if (same_state(run_native(page, seq, control), run_emulated(seq, control))) continue;
+    if (++failures > 5) continue;
+    // Report the first instruction after which the states differ.
+    for (size_t end = 2; end <= seq.size(); end += 2) {
+      const std::vector<uint8_t> prefix(seq.begin(), seq.begin() + static_cast<long>(end));
+      const SaveImage native = run_native(page, prefix, control);
+      const SaveImage emulated = run_emulated(prefix, control);
+      if (same_state(native, emulated)) continue;
+      const std::vector<uint8_t> before(seq.begin(), seq.begin() + static_cast<long>(end - 2));
+      const SaveImage start = run_native(page, before, control);
+      std::printf(
+          "cw %04x: after %02x %02x (status before %02x%02x): native sw %02x%02x tw %02x%02x, "
+          "emulated sw %02x%02x tw %02x%02x\n",
+          control, seq[end - 2], seq[end - 1], start.bytes[5], start.bytes[4], native.bytes[5],
+          native.bytes[4], native.bytes[9], native.bytes[8], emulated.bytes[5], emulated.bytes[4],
+          emulated.bytes[9], emulated.bytes[8]);
+      break;
+    }
+  }
+  munmap(page, 4096);
+  CHECK(failures == 0);
+}
+#endif
