@@ -6,8 +6,11 @@
 // operations, SF/ZF/AF/PF after MUL, OF after multi-bit shifts, everything after DIV...) are
 // masked out case by case. DIV and IDIV never fault on the host: the test computes in C++
 // whether the quotient overflows, runs only the good cases there, and checks that the emulator
-// raises #DE exactly for the others. BCD instructions are invalid in 64-bit mode and are left
-// to the SingleStepTests. Skipped on hosts other than x86-64.
+// raises #DE exactly for the others. Register, immediate and memory forms are covered, and
+// short producer/consumer sequences (CMP then Jcc, ADD then ADC, SUB then LAHF...) that read
+// the emulator's lazy flags. BCD instructions are invalid in 64-bit mode and are left to the
+// SingleStepTests; 16-bit addressing cannot be encoded on the host. Skipped on hosts other than
+// x86-64.
 //
 // Built twice: the unit suite runs a few thousand cases per instruction; the differential
 // suite (X86LAB_DIFF_CASES) runs many more with another seed.
@@ -870,6 +873,82 @@ std::vector<Variant> memory_variants() {
   };
 }
 
+// Two or three instructions: a flag producer, then a consumer (Jcc, SETcc, CMOVcc, ADC/SBB,
+// RCL/RCR, LAHF), so the consumer reads flags the emulator keeps lazily. set_eflags() alone
+// leaves them eager. The rule is the last flag writer's; no consumer reads a flag that
+// writer leaves undefined. A taken Jcc skips LEA EBX,[EBX+1].
+#define JCC(CC) 0x70 + (CC), 0x03, 0x8D, 0x5B, 0x01
+#define SETCC_AL(CC) 0x0F, 0x90 + (CC), 0xC0
+#define CMOVCC_EAX_ESI(CC) 0x0F, 0x40 + (CC), 0xC6
+#define CONSUMER_VARIANTS(NAME, CC)                                                       \
+  V("cmp ecx,edx; j" NAME, 32, Arith, 0, -1, -1, 0x39, 0xD1, JCC(CC)),                    \
+      V("cmp cl,dl; j" NAME, 8, Arith, 0, -1, -1, 0x38, 0xD1, JCC(CC)),                   \
+      V("sub cx,dx; j" NAME, 16, Arith, 0, -1, -1, 0x66, 0x29, 0xD1, JCC(CC)),            \
+      V("add ecx,edx; set" NAME, 32, Arith, 0, -1, -1, 0x01, 0xD1, SETCC_AL(CC)),         \
+      V("adc dx,si; set" NAME, 16, Arith, 0, -1, -1, 0x66, 0x11, 0xF2, SETCC_AL(CC)),     \
+      V("sbb ecx,edx; j" NAME, 32, Arith, 0, -1, -1, 0x19, 0xD1, JCC(CC)),                \
+      V("inc cl; j" NAME, 8, Arith, 0, -1, -1, 0xFE, 0xC1, JCC(CC)),                      \
+      V("dec ecx; set" NAME, 32, Arith, 0, -1, -1, 0xFF, 0xC9, SETCC_AL(CC)),             \
+      V("neg edx; cmov" NAME, 32, Arith, 0, -1, -1, 0xF7, 0xDA, CMOVCC_EAX_ESI(CC)),      \
+      V("and ecx,edx; j" NAME, 32, Logic, 0, -1, -1, 0x21, 0xD1, JCC(CC)),                \
+      V("xor cl,dl; set" NAME, 8, Logic, 0, -1, -1, 0x30, 0xD1, SETCC_AL(CC)),            \
+      V("test ecx,edx; cmov" NAME, 32, Logic, 0, -1, -1, 0x85, 0xD1, CMOVCC_EAX_ESI(CC)), \
+      V("shl ecx,1; j" NAME, 32, Shift, 1, -1, -1, 0xD1, 0xE1, JCC(CC)),                  \
+      V("sar dl,1; set" NAME, 8, Sar, 1, -1, -1, 0xD0, 0xFA, SETCC_AL(CC)),               \
+      V("cmpxchg ecx,edx; j" NAME, 32, Cmpxchg, 0, 1, -1, 0x0F, 0xB1, 0xD1, JCC(CC)),     \
+      V("sahf; j" NAME, 32, Arith, 0, -1, -1, 0x9E, JCC(CC))
+
+std::vector<Variant> flag_consumer_variants() {
+  return {
+      CONSUMER_VARIANTS("o", 0),
+      CONSUMER_VARIANTS("no", 1),
+      CONSUMER_VARIANTS("b", 2),
+      CONSUMER_VARIANTS("ae", 3),
+      CONSUMER_VARIANTS("e", 4),
+      CONSUMER_VARIANTS("ne", 5),
+      CONSUMER_VARIANTS("be", 6),
+      CONSUMER_VARIANTS("a", 7),
+      CONSUMER_VARIANTS("s", 8),
+      CONSUMER_VARIANTS("ns", 9),
+      CONSUMER_VARIANTS("p", 10),
+      CONSUMER_VARIANTS("np", 11),
+      CONSUMER_VARIANTS("l", 12),
+      CONSUMER_VARIANTS("ge", 13),
+      CONSUMER_VARIANTS("le", 14),
+      CONSUMER_VARIANTS("g", 15),
+      V("add ecx,edx; adc ebx,esi", 32, Arith, 0, -1, -1, 0x01, 0xD1, 0x11, 0xF3),
+      V("sub cl,dl; sbb bl,dh", 8, Arith, 0, -1, -1, 0x28, 0xD1, 0x18, 0xF3),
+      V("inc ecx; adc ebx,esi", 32, Arith, 0, -1, -1, 0xFF, 0xC1, 0x11, 0xF3),
+      V("dec dx; sbb bx,si", 16, Arith, 0, -1, -1, 0x66, 0xFF, 0xCA, 0x66, 0x19, 0xF3),
+      V("add ecx,edx; inc ebx; adc esi,edi", 32, Arith, 0, -1, -1, 0x01, 0xD1, 0xFF, 0xC3, 0x11,
+        0xFE),
+      V("sub ecx,edx; dec bl; sbb esi,edi", 32, Arith, 0, -1, -1, 0x29, 0xD1, 0xFE, 0xCB, 0x19,
+        0xFE),
+      V("neg cl; adc bl,dl", 8, Arith, 0, -1, -1, 0xF6, 0xD9, 0x10, 0xD3),
+      V("cmp ecx,edx; rcl ebx,1", 32, Rotate, 1, -1, -1, 0x39, 0xD1, 0xD1, 0xD3),
+      V("sub cx,dx; rcr bx,1", 16, Rotate, 1, -1, -1, 0x66, 0x29, 0xD1, 0x66, 0xD1, 0xDB),
+      V("cmp ecx,edx; cmc; adc ebx,esi", 32, Arith, 0, -1, -1, 0x39, 0xD1, 0xF5, 0x11, 0xF3),
+      V("add ecx,edx; clc; adc ebx,esi", 32, Arith, 0, -1, -1, 0x01, 0xD1, 0xF8, 0x11, 0xF3),
+      V("sub ecx,edx; stc; sbb ebx,esi", 32, Arith, 0, -1, -1, 0x29, 0xD1, 0xF9, 0x19, 0xF3),
+      V("add ecx,edx; lahf", 32, Arith, 0, -1, -1, 0x01, 0xD1, 0x9F),
+      V("sub cl,dl; lahf", 8, Arith, 0, -1, -1, 0x28, 0xD1, 0x9F),
+      V("inc ecx; lahf", 32, Arith, 0, -1, -1, 0xFF, 0xC1, 0x9F),
+      V("neg dx; lahf", 16, Arith, 0, -1, -1, 0x66, 0xF7, 0xDA, 0x9F),
+      V("adc ecx,edx; lahf", 32, Arith, 0, -1, -1, 0x11, 0xD1, 0x9F),
+      V("sbb bl,dh; lahf", 8, Arith, 0, -1, -1, 0x18, 0xF3, 0x9F),
+      V("cmp ecx,edx; sahf; adc ebx,esi", 32, Arith, 0, -1, -1, 0x39, 0xD1, 0x9E, 0x11, 0xF3),
+      V("imul ecx,edx; setc al", 32, Mul, 0, -1, -1, 0x0F, 0xAF, 0xCA, SETCC_AL(2)),
+      V("mul edx; seto bl", 32, Mul, 0, -1, -1, 0xF7, 0xE2, 0x0F, 0x90, 0xC3),
+      V("imul cl; jno", 8, Mul, 0, -1, -1, 0xF6, 0xE9, JCC(1)),
+      V("bt ebx,ecx; setbe al", 32, BitTest, 0, -1, -1, 0x0F, 0xA3, 0xCB, SETCC_AL(6)),
+      V("bts ebx,ecx; adc esi,edi", 32, Arith, 0, -1, -1, 0x0F, 0xAB, 0xCB, 0x11, 0xFE),
+      V("bsf ecx,edx; setz al", 32, BitScan, 0, 1, 2, 0x0F, 0xBC, 0xCA, SETCC_AL(4)),
+      V("shld ebx,edx,1; setc al", 32, DoubleShift, 1, 3, -1, 0x0F, 0xA4, 0xD3, 1, SETCC_AL(2)),
+      V("ror esi,1; jo", 32, Rotate, 1, -1, -1, 0xD1, 0xCE, JCC(0)),
+      V("xadd ecx,edx; jg", 32, Arith, 0, -1, -1, 0x0F, 0xC1, 0xD1, JCC(15)),
+  };
+}
+
 void run_table(const std::vector<Variant>& variants) {
   const Totals t = run_variants(variants, X86LAB_DIFF_CASES);
   MESSAGE(variants.size() << " forms x " << X86LAB_DIFF_CASES << " cases: " << t.failures
@@ -899,3 +978,5 @@ DIFF_TEST("BT BTS BTR BTC BSF BSR", bit_variants)
 DIFF_TEST("BSWAP XADD CMPXCHG MOVZX MOVSX CBW CWDE CWD CDQ LEA", data_variants)
 DIFF_TEST("SETcc CMOVcc", condition_variants)
 DIFF_TEST("memory operands", memory_variants)
+DIFF_TEST("flag producers followed by Jcc SETcc CMOVcc ADC SBB RCL RCR LAHF",
+          flag_consumer_variants)
