@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""SDL window tests: x86lab in a real SDL window under Xvfb, checked through --screenshot.
+
+usage: sdl_window.py X86LAB CASE VBE_BARS_BIN FREEDOS_IMG
+SKIPPED (exit 77) when xvfb-run is missing (apt-get install xvfb), and for the freedos case
+when the FreeDOS image is missing.
+
+  seabios  SeaBIOS's text screen: 720x400, the banner's glyphs drawn with the guest's font
+           (equal letters draw equal cells, different letters different ones, blanks blank)
+  freedos  FreeDOS boots from the floppy; "ver" and Enter are typed through SDL's event
+           queue (--sdl-test-keys); FreeCom's banner then shows twice
+  vbe      a boot floppy sets an 800x600x32 VBE mode and draws four bars and a black square
+"""
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+
+SKIP = 77
+CELL_W, CELL_H = 9, 16  # 80x25 text in 720x400
+
+
+def skip(why):
+    print(f"*** SKIPPED: {why} ***", file=sys.stderr)
+    sys.exit(SKIP)
+
+
+def fail(why):
+    print(f"FAIL: {why}", file=sys.stderr)
+    sys.exit(1)
+
+
+def read_png(path):
+    """A minimal decoder for what x86lab writes: 8-bit RGB, not interlaced."""
+    data = open(path, "rb").read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        fail(f"{path} is not a PNG")
+    pos, idat, width, height = 8, b"", 0, 0
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        pos += 12 + length
+        if kind == b"IHDR":
+            width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            if depth != 8 or color != 2 or interlace:
+                fail(f"{path}: unexpected PNG format depth {depth} colour {color}")
+        elif kind == b"IDAT":
+            idat += body
+    raw = zlib.decompress(idat)
+    stride = width * 3
+    rows, prev = [], bytearray(stride)
+    for y in range(height):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - 3] if i >= 3 else 0
+            b = prev[i]
+            c = prev[i - 3] if i >= 3 else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 0xFF
+            elif f == 2:
+                line[i] = (line[i] + b) & 0xFF
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 0xFF
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                line[i] = (line[i] + pred) & 0xFF
+        rows.append(bytes(line))
+        prev = line
+    return width, height, rows
+
+
+def pixel(rows, x, y):
+    r = rows[y]
+    return (r[x * 3], r[x * 3 + 1], r[x * 3 + 2])
+
+
+def cell(rows, col, row):
+    """The pixels of a text cell as bytes (comparable)."""
+    return b"".join(rows[row * CELL_H + y][col * CELL_W * 3:(col + 1) * CELL_W * 3]
+                    for y in range(CELL_H))
+
+
+def blank(cell_bytes):
+    return len({cell_bytes[i:i + 3] for i in range(0, len(cell_bytes), 3)}) == 1
+
+
+def run(x86lab, args, timeout=240):
+    xvfb = shutil.which("xvfb-run")
+    if not xvfb:
+        skip("xvfb-run not found; apt-get install xvfb (scripts/install-deps.sh)")
+    cmd = [xvfb, "-a", "-s", "-screen 0 1280x1024x24", x86lab, "--display", "sdl",
+           "--serial", "none"] + args
+    proc = subprocess.run(cmd, capture_output=True, timeout=timeout)
+    err = proc.stderr.decode(errors="replace")
+    if "no SDL window" in err:
+        fail(f"the SDL window did not open under Xvfb: {err.strip()}")
+    return proc.returncode, err
+
+
+def check_text_screen(rows, height):
+    if height != 400:
+        fail(f"text screen is {height} rows high, expected 400")
+
+
+def case_seabios(x86lab, work, _vbe, _freedos):
+    png = os.path.join(work, "seabios.png")
+    rc, err = run(x86lab, ["--deterministic", "--max-instructions", "30000000",
+                           "--screenshot", png])
+    if rc != 2 or not os.path.exists(png):
+        fail(f"exit {rc}, stderr {err!r}")
+    width, height, rows = read_png(png)
+    if width != 720:
+        fail(f"screenshot is {width}x{height}, expected 720x400 (80x25 text, 9x16 cells)")
+    check_text_screen(rows, height)
+    # Row 0 is "SeaBIOS (version ...": S at columns 0 and 6 draw the same glyph.
+    s0, e1, a2, s6, space7 = (cell(rows, c, 0) for c in (0, 1, 2, 6, 7))
+    if s0 != s6:
+        fail("the two S of 'SeaBIOS' differ")
+    if len({s0, e1, a2}) != 3:
+        fail("'S', 'e', 'a' are not three different glyphs")
+    for name, c in (("S", s0), ("e", e1), ("a", a2)):
+        if blank(c):
+            fail(f"'{name}' cell is blank")
+    if not blank(space7) or not blank(cell(rows, 79, 0)) or not blank(cell(rows, 40, 24)):
+        fail("blank cells are not blank")
+    bg = pixel(rows, 719, 399)
+    fg = {cell(rows, 0, 0)[i:i + 3] for i in range(0, CELL_W * CELL_H * 3, 3)} - {bytes(bg)}
+    print(f"seabios: 720x400, background {bg}, foreground {sorted(fg)}; glyphs check out")
+
+
+def case_freedos(x86lab, work, _vbe, freedos):
+    if not os.path.exists(freedos):
+        skip(f"{freedos} not found")
+    png = os.path.join(work, "freedos.png")
+    rc, err = run(x86lab, ["--fda", freedos, "--snapshot", "--boot", "a", "--screenshot", png,
+                           "--sdl-test-keys-after", "A:\\>", "--sdl-test-keys", "ver\\r",
+                           "--sdl-test-quit-after", "3000",
+                           "--max-instructions", "5000000000"])
+    if rc != 0 or "test done" not in err or not os.path.exists(png):
+        fail(f"exit {rc}, stderr {err!r} (the prompt never came, or the run did not end)")
+    width, height, rows = read_png(png)
+    if width != 720:
+        fail(f"screenshot is {width}x{height}, expected 720x400")
+    check_text_screen(rows, height)
+    lines = [b"".join(cell(rows, c, r) for c in range(80)) for r in range(25)]
+    nonblank = [r for r in range(25) if not all(blank(cell(rows, c, r)) for c in range(80))]
+    # "ver" printed FreeCom's banner a second time: two equal non-blank rows that are not
+    # the prompt.
+    prompt = [cell(rows, c, nonblank[-1]) for c in range(4)]  # "A:\>"
+    seen, repeated = {}, False
+    for r in nonblank:
+        if [cell(rows, c, r) for c in range(4)] == prompt:
+            continue
+        if lines[r] in seen:
+            repeated = True
+        seen[lines[r]] = r
+    if not repeated:
+        fail("no line appears twice: 'ver' did not print FreeCom's banner again")
+    # The typed command: a prompt row followed by exactly three glyphs.
+    typed = [r for r in nonblank[:-1] if [cell(rows, c, r) for c in range(4)] == prompt and
+             not any(blank(cell(rows, c, r)) for c in (4, 5, 6)) and blank(cell(rows, 7, r))]
+    if not typed:
+        fail("no prompt row with the three typed letters")
+    print(f"freedos: prompt rows {typed}, banner repeated; keys went through SDL")
+
+
+def case_vbe(x86lab, work, vbe_bin, _freedos):
+    image = os.path.join(work, "vbe.img")
+    data = open(vbe_bin, "rb").read()
+    open(image, "wb").write(data + bytes(1474560 - len(data)))
+    png = os.path.join(work, "vbe.png")
+    rc, err = run(x86lab, ["--fda", image, "--boot", "a", "--screenshot", png,
+                           "--max-instructions", "3000000000"])
+    if rc != 0 or not os.path.exists(png):
+        fail(f"exit {rc}, stderr {err!r}")
+    width, height, rows = read_png(png)
+    if (width, height) != (800, 600):
+        fail(f"screenshot is {width}x{height}, expected 800x600 (VBE)")
+    expect = [((0, 0), (255, 0, 0)), ((799, 149), (255, 0, 0)), ((0, 150), (0, 255, 0)),
+              ((400, 299), (0, 255, 0)), ((10, 300), (0, 0, 255)), ((799, 449), (0, 0, 255)),
+              ((0, 450), (255, 255, 255)), ((799, 599), (255, 255, 255)),
+              ((100, 100), (0, 0, 0)), ((107, 107), (0, 0, 0)), ((108, 108), (255, 0, 0)),
+              ((99, 100), (255, 0, 0))]
+    for (x, y), colour in expect:
+        if pixel(rows, x, y) != colour:
+            fail(f"pixel ({x},{y}) is {pixel(rows, x, y)}, expected {colour}")
+    print("vbe: 800x600x32 bars and square as drawn")
+
+
+def main():
+    if len(sys.argv) != 5:
+        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        return 2
+    x86lab, case, vbe_bin, freedos = sys.argv[1:]
+    cases = {"seabios": case_seabios, "freedos": case_freedos, "vbe": case_vbe}
+    with tempfile.TemporaryDirectory(prefix="x86lab-sdl-") as work:
+        cases[case](x86lab, work, vbe_bin, freedos)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
