@@ -33,13 +33,8 @@ DisplayOptions::Kind parse_display_spec(std::string_view text, SdlDisplayOptions
 }
 
 po::options_description display_option_group() {
-  po::options_description group("Display");
+  po::options_description group("Screen (pc machine)");
   group.add_options()  //
-      ("display", po::value<std::string>()->value_name("TYPE"),
-       "pc: sdl (a window; the default when a display is available), sdl,aspect=on (4:3 "
-       "instead of whole-number scaling), none (headless). In the window: Ctrl-Alt-G grabs "
-       "the mouse, Ctrl-Alt-P pauses, Ctrl-Alt-S saves a PNG, Ctrl-Alt-End sends "
-       "Ctrl-Alt-Del")  //
       ("screenshot", po::value<std::string>()->value_name("FILE"),
        "pc: write a PNG of the screen to FILE when the run ends (also on SIGINT/SIGTERM)")  //
       ("sdl-test-keys", po::value<std::string>()->value_name("TEXT"),

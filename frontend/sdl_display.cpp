@@ -81,6 +81,33 @@ TypedKey typed_key(char c) {
   }
 }
 
+// --sdl-test-keys escapes: \r and \n Enter, \t Tab, \b Backspace, \\ a backslash.
+std::string unescape(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\' || i + 1 == text.size()) {
+      out.push_back(text[i]);
+      continue;
+    }
+    switch (text[++i]) {
+      case 'r':
+      case 'n':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      default:
+        out.push_back(text[i]);
+        break;
+    }
+  }
+  return out;
+}
+
 void push_key(SDL_Scancode scancode, bool pressed, uint16_t mod) {
   SDL_Event event{};
   event.type = pressed ? SDL_KEYDOWN : SDL_KEYUP;
@@ -116,6 +143,7 @@ std::unique_ptr<SdlDisplay> SdlDisplay::open(const SdlDisplayOptions& options, d
 SdlDisplay::SdlDisplay(const SdlDisplayOptions& options, devices::Vga& vga,
                        devices::I8042& keyboard, MachineLink link)
     : options_(options), vga_(vga), keyboard_(keyboard), link_(std::move(link)) {
+  options_.test_keys = unescape(options_.test_keys);
   title_time_ = test_clock_ = std::chrono::steady_clock::now();
   if (link_.instructions_retired) title_instructions_ = link_.instructions_retired();
 }
