@@ -29,6 +29,15 @@ FlagMasks flag_masks(CpuModel model) {
   return {0x0FD5, 0x0002};
 }
 
+// XCHG BX,BX (87 DB, or 66 87 DB in 32-bit code): the Bochs magic breakpoint.
+bool is_magic_break(bus::PhysicalMemory& memory, uint32_t phys, unsigned length) {
+  if ((phys & 0xFFF) + length > bus::kPageSize) return false;
+  if (length == 3 && memory.read<uint8_t>(phys) != 0x66) return false;
+  if (length != 2 && length != 3) return false;
+  const uint32_t at = phys + length - 2;
+  return memory.read<uint8_t>(at) == 0x87 && memory.read<uint8_t>(at + 1) == 0xDB;
+}
+
 }  // namespace
 
 Cpu::Cpu(CpuModel model, bus::PhysicalMemory& memory, bus::IoSpace& io)
@@ -216,6 +225,16 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
       if (n == 0) throw;
       break;  // the fetch fault belongs to that instruction, raised when it is reached
     }
+    if (debug_) [[unlikely]] {
+      // A breakpoint (or the trace) puts a record before the instruction, always first in its
+      // block: a block reaching it from before ends here.
+      if (debug_->wants_record(cs.base + (offset & wrap_mask), insn_phys, offset & wrap_mask)) {
+        if (n > 0) break;
+        Insn record{};
+        record.fn = &debug_record_handler;
+        block->insns.push_back(record);
+      }
+    }
     Insn insn;
     DecodeResult result;
     bool crosses = false;
@@ -263,6 +282,10 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
     if (!crosses && !known && result.status == DecodeStatus::Ok) {
       blocks_.remember_insn(insn_phys, key, DecodedInsn{insn, result.ends_block});
     }
+    if (debug_ && debug_->magic_break && is_magic_break(memory_, insn_phys, insn.length))
+        [[unlikely]] {
+      insn.fn = &magic_break_handler;
+    }
     note_page(insn_phys);
     if (crosses) {
       note_page(code_linear_to_physical(cs.base + ((offset + insn.length - 1) & wrap_mask)));
@@ -275,6 +298,8 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
       break;
     }
     if (result.ends_block) break;
+    if (debug_ && debug_->trace) [[unlikely]]
+      break;  // one instruction a block, each after its trace record
     // Stop at a page boundary so a block's first page decides where it is found.
     if (((cs.base + offset) ^ (cs.base + regs_.eip)) & ~(bus::kPageSize - 1)) break;
   }
@@ -381,8 +406,15 @@ void Cpu::deliver_external_interrupt() {
 uint64_t Cpu::run(uint64_t max_instructions) {
   uint64_t executed = 0;
   stop_requested_ = false;
+  stop_reason_ = StopReason::Requested;
   last_stop_ = StopReason::Budget;
   while (executed < max_instructions) {
+    if (async_stop_.load(std::memory_order_relaxed)) [[unlikely]] {
+      async_stop_.store(false, std::memory_order_relaxed);
+      debug().event = DebugEvent{DebugEvent::Kind::Interrupt, 0, 0, 0, 0, false, 0};
+      last_stop_ = StopReason::Debug;
+      break;
+    }
     // Everything that can change what this loop checks (an OUT to a device, STI, POPF, IRET,
     // HLT, a mode change, a write to decoded code, a fault) ends the block with exit_block_,
     // so the checks run between such events only, not between every pair of blocks.
@@ -398,7 +430,7 @@ uint64_t Cpu::run(uint64_t max_instructions) {
       break;
     }
     if (stop_requested_) {
-      last_stop_ = StopReason::Requested;
+      last_stop_ = stop_reason_;
       break;
     }
     if (eflags_ & flag::kTf) [[unlikely]] {
@@ -415,7 +447,13 @@ uint64_t Cpu::run(uint64_t max_instructions) {
         handle_fault(fault);
         break;
       }
-      executed += execute_block(*block, max_instructions - executed);
+      // A debugger record before an instruction is not one: it neither counts nor uses budget.
+      uint64_t budget = max_instructions - executed;
+      if (debug_) [[unlikely]]
+        budget += starts_with_record(*block) ? 1 : 0;
+      const uint64_t before = retired_;
+      execute_block(*block, budget);
+      executed += retired_ - before;
     } while (!exit_block_ && executed < max_instructions);
     blocks_.collect_garbage();
   }
@@ -432,9 +470,9 @@ uint64_t Cpu::single_step_with_trap() {
     handle_fault(fault);
     return 0;
   }
-  const uint64_t ran = execute_block(*block, 1);
+  const uint64_t ran = execute_block(*block, starts_with_record(*block) ? 2 : 1);
   blocks_.collect_garbage();
-  if (ran == 1 && !exit_block_) {
+  if (ran >= 1 && !exit_block_) {
     // TF was set before the instruction: a debug trap after it.
     try {
       interrupt(static_cast<uint8_t>(Vector::Debug), regs_.eip);
@@ -452,7 +490,7 @@ bool Cpu::step() {
   insn_eip_ = regs_.eip;
   try {
     const Block& block = block_at_eip();
-    execute_block(block, 1);
+    execute_block(block, starts_with_record(block) ? 2 : 1);
   } catch (const CpuFault& fault) {
     handle_fault(fault);
   }

@@ -3,7 +3,9 @@
 // interrupt line, never a device.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "bus/interrupt_controller.hpp"
@@ -11,6 +13,7 @@
 #include "bus/physical_memory.hpp"
 #include "cpu/block_cache.hpp"
 #include "cpu/cpu_model.hpp"
+#include "cpu/debug_hooks.hpp"
 #include "cpu/decoder.hpp"
 #include "cpu/descriptor.hpp"
 #include "cpu/fault.hpp"
@@ -24,7 +27,18 @@ namespace x86lab::cpu {
 
 using bus::InterruptController;
 
-enum class StopReason : uint8_t { Budget, Halted, Requested, Shutdown };
+// Breakpoint: stopped before an instruction with a code breakpoint (EIP is its address).
+// Watchpoint: a memory or I/O watchpoint fired; stopped after the accessing instruction.
+// Debug: the magic breakpoint, or request_async_stop() (a debugger's interrupt).
+enum class StopReason : uint8_t {
+  Budget,
+  Halted,
+  Requested,
+  Shutdown,
+  Breakpoint,
+  Watchpoint,
+  Debug
+};
 // Where an interrupt comes from: software INT n checks the gate's DPL; hardware ones set the
 // EXT bit of an error code the delivery itself raises.
 enum class InterruptSource : uint8_t { Software, Exception, External };
@@ -77,6 +91,7 @@ class Cpu final : public bus::CodeWriteObserver {
 
   // Decoder statistics, for tests and --stats.
   uint64_t decode_count() const { return decoder_.decode_count(); }
+  size_t block_count() const { return blocks_.block_count(); }
   // Drops all decoded code (after a mode change that the block key does not cover).
   void flush_decoded_code();
   // The physical memory map changed (a ROM shadowed to RAM, a region mapped or unmapped):
@@ -87,6 +102,44 @@ class Cpu final : public bus::CodeWriteObserver {
   }
 
   void code_written(uint32_t physical, unsigned size) override;
+
+  // ---- Debugger support (cpu/debug_hooks.hpp, cpu/debug_hooks.cpp) ----------------------
+  // Nothing is allocated or checked until first used. Each change drops the decoded code it
+  // concerns; run() then stops with StopReason::Breakpoint/Watchpoint/Debug and
+  // debug_hooks()->event says why.
+  DebugHooks& debug();
+  const DebugHooks* debug_hooks() const { return debug_.get(); }
+  int add_breakpoint(CodeBreakpoint breakpoint);  // returns its id
+  bool remove_breakpoint(int id);
+  int add_watch(mmu::Watch watch);  // memory; returns its id
+  bool remove_watch(int id);
+  int add_io_watch(IoWatch watch);
+  bool remove_io_watch(int id);
+  void set_trace(std::function<void(Cpu&)> trace);
+  void set_magic_break(bool enabled);
+  // From another thread or a signal handler: the run stops soon (StopReason::Debug).
+  void request_async_stop() { async_stop_.store(true, std::memory_order_relaxed); }
+  // The next run or step passes a breakpoint at the current CS:EIP once.
+  void resume_from_breakpoint();
+  // One instruction, past a breakpoint at CS:EIP. With allow_interrupts, a pending external
+  // interrupt is delivered instead (the step stops at its handler); otherwise interrupts stay
+  // masked while stepping, as in QEMU. Returns false when halted and nothing ran.
+  bool debug_step(bool allow_interrupts);
+  // Port accesses of IN/OUT/INS/OUTS: the I/O watchpoint check costs one branch.
+  uint32_t port_read(uint16_t port, unsigned size) {
+    const uint32_t value = io_.read(port, size);
+    if (io_watch_active_) [[unlikely]]
+      io_watch_check(port, size, false, value);
+    return value;
+  }
+  void port_write(uint16_t port, unsigned size, uint32_t value) {
+    if (io_watch_active_) [[unlikely]]
+      io_watch_check(port, size, true, value);
+    io_.write(port, size, value);
+  }
+  // Handlers of the records the block builder inserts.
+  void debug_record_reached();
+  void magic_break_reached();
 
   // ---- Used by instruction handlers ----------------------------------------------------
 
@@ -307,6 +360,10 @@ class Cpu final : public bus::CodeWriteObserver {
     return mmu_.translate_fetch(linear, cpl_ == 3);
   }
   void sync_paging();
+  void flush_for_breakpoint(const CodeBreakpoint& breakpoint);
+  void io_watch_check(uint16_t port, unsigned size, bool write, uint32_t value);
+  void debug_stop(StopReason reason);
+  bool starts_with_record(const Block& block) const;
 
   CpuModel model_;
   bus::PhysicalMemory& memory_;
@@ -333,6 +390,10 @@ class Cpu final : public bus::CodeWriteObserver {
   bool stop_requested_ = false;
   bool interrupt_shadow_ = false;
   StopReason last_stop_ = StopReason::Budget;
+  StopReason stop_reason_ = StopReason::Requested;  // what a pending stop request reports
+  std::unique_ptr<DebugHooks> debug_;
+  std::atomic<bool> async_stop_{false};
+  bool io_watch_active_ = false;
   uint64_t tsc_offset_ = 0;
   uint32_t code_eip_mask_ = 0xFFFF;  // IP wraps at 64 KiB in 16-bit code
   std::unique_ptr<Block> uncached_block_;

@@ -80,7 +80,7 @@ void string_op(Cpu& cpu, const Insn& insn) {
         cpu.check_io_permission(port, sizeof(T));
         // Probe the destination first: a fault must not lose the port's data.
         guarded([&] { (void)cpu.read_mem<T>(kEs, di); }, {kEdi}, 2);
-        cpu.write_mem<T>(kEs, di, static_cast<T>(cpu.io().read(port, sizeof(T))));
+        cpu.write_mem<T>(kEs, di, static_cast<T>(cpu.port_read(port, sizeof(T))));
         advance(kEdi);
         break;
       }
@@ -88,7 +88,7 @@ void string_op(Cpu& cpu, const Insn& insn) {
         const uint16_t port = cpu.reg<uint16_t>(kEdx);
         cpu.check_io_permission(port, sizeof(T));
         const T value = guarded([&] { return cpu.read_mem<T>(insn.seg, si); }, {kEsi});
-        cpu.io().write(port, sizeof(T), value);
+        cpu.port_write(port, sizeof(T), value);
         advance(kEsi);
         break;
       }

@@ -74,14 +74,14 @@ template <typename T, bool PortInDx>
 void in(Cpu& cpu, const Insn& insn) {
   const uint16_t port = PortInDx ? cpu.reg<uint16_t>(kEdx) : static_cast<uint16_t>(insn.imm & 0xFF);
   cpu.check_io_permission(port, sizeof(T));
-  cpu.set_reg<T>(kEax, static_cast<T>(cpu.io().read(port, sizeof(T))));
+  cpu.set_reg<T>(kEax, static_cast<T>(cpu.port_read(port, sizeof(T))));
 }
 
 template <typename T, bool PortInDx>
 void out(Cpu& cpu, const Insn& insn) {
   const uint16_t port = PortInDx ? cpu.reg<uint16_t>(kEdx) : static_cast<uint16_t>(insn.imm & 0xFF);
   cpu.check_io_permission(port, sizeof(T));
-  cpu.io().write(port, sizeof(T), cpu.reg<T>(kEax));
+  cpu.port_write(port, sizeof(T), cpu.reg<T>(kEax));
   cpu.request_block_exit();  // a device may have raised an interrupt or stopped the machine
 }
 

@@ -9,6 +9,8 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <vector>
 
 #include "bus/byte_order.hpp"
 #include "bus/physical_memory.hpp"
@@ -17,6 +19,26 @@
 namespace x86lab::mmu {
 
 enum class Access : uint8_t { Read, Write, Fetch };
+
+// A debugger's memory watchpoint: accesses overlapping [address, address + length) of the
+// kinds given (1 read, 2 write) are reported. Pages holding one take the TLB's slow path, so
+// only their accesses pay for the check.
+struct Watch {
+  int id = 0;
+  uint32_t address = 0;
+  uint32_t length = 1;
+  uint8_t kinds = 2;
+  bool physical = false;  // address is physical rather than linear
+};
+
+struct WatchHit {
+  int id = 0;
+  uint32_t linear = 0;
+  uint32_t physical = 0;
+  unsigned size = 0;
+  bool write = false;
+  uint32_t value = 0;
+};
 
 struct PagingConfig {
   bool enabled = false;        // CR0.PG
@@ -76,6 +98,16 @@ class Mmu {
     return translate(linear, Access::Fetch, user);
   }
 
+  // Debugger watchpoints. Setting them flushes the TLB so watched pages refill as slow.
+  void set_watches(std::vector<Watch> watches) {
+    watches_ = std::move(watches);
+    flush_all();
+  }
+  const std::vector<Watch>& watches() const { return watches_; }
+  void set_watch_listener(std::function<void(const WatchHit&)> listener) {
+    watch_listener_ = std::move(listener);
+  }
+
   // Walks the page tables (setting A/D bits) and fills the TLB; raises #PF.
   uint32_t translate(uint32_t linear, Access access, bool user);
   // A translation for the debugger: no fault, no A/D update. Returns false if not mapped.
@@ -99,6 +131,8 @@ class Mmu {
   uint32_t read_slow(uint32_t linear, unsigned size, bool user);
   void write_slow(uint32_t linear, unsigned size, uint32_t value, bool user);
   uint32_t physical_for(uint32_t linear, Access access, bool user);
+  void slow_down_watched(Entry& e, uint32_t page, uint32_t phys_page);
+  void check_watches(uint32_t linear, uint32_t physical, unsigned size, bool write, uint32_t value);
   [[noreturn]] void page_fault(uint32_t linear, bool present, Access access, bool user);
 
   bus::PhysicalMemory& memory_;
@@ -107,6 +141,8 @@ class Mmu {
   uint32_t a20_mask_ = 0xFFFFFFFF;
   uint64_t generation_ = 1;
   std::array<Entry, kEntries> tlb_{};
+  std::vector<Watch> watches_;
+  std::function<void(const WatchHit&)> watch_listener_;
 };
 
 }  // namespace x86lab::mmu
