@@ -269,6 +269,19 @@ void arith_registers(Cpu& cpu, Arith op, unsigned dst, unsigned src, bool pop) {
 // st(0) = op(st(0), operand) for an operand loaded from memory (conversion flags in env).
 void arith_memory(Cpu& cpu, Arith op, Float80 operand, Env& env) {
   Fpu f(cpu);
+  if (!f.empty(0)) {
+    // A NaN or unsupported st(0) takes precedence over a denormal memory operand.
+    const f80::Class top = f80::classify(f.st(0));
+    // So does a division by a zero st(0) (FDIVR: the memory operand is the dividend).
+    if (top == f80::Class::QNaN || top == f80::Class::SNaN || top == f80::Class::Unsupported ||
+        (op == Arith::Divr && top == f80::Class::Zero)) {
+      env.flags &= static_cast<uint8_t>(~f80::kDenormal);
+    }
+    if (env.stopped()) {
+      f.record(env);
+      return;
+    }
+  }
   if (op == Arith::Com || op == Arith::Comp) {
     compare_into_cc(f, !f.empty(0), f.st(0), operand, env, op == Arith::Comp ? 1 : 0, false);
     return;
@@ -1081,17 +1094,13 @@ void memory_form(Cpu& cpu, const Insn& insn) {
     const Mem m = data_operand(cpu, insn);
     Env env = Env::from_control(cpu.x87().control);
     Float80 operand;
-    if constexpr (op == MemOp::ArithF32) operand = f80::from_f32(m.r32(0), env);
-    if constexpr (op == MemOp::ArithF64) operand = f80::from_f64(m.r64(0), env);
+    if constexpr (op == MemOp::ArithF32) operand = f80::from_f32(m.r32(0), env, true);
+    if constexpr (op == MemOp::ArithF64) operand = f80::from_f64(m.r64(0), env, true);
     if constexpr (op == MemOp::ArithI16) {
       operand = f80::from_int(static_cast<int16_t>(m.r16(0)));
     }
     if constexpr (op == MemOp::ArithI32) {
       operand = f80::from_int(static_cast<int32_t>(m.r32(0)));
-    }
-    if (env.stopped()) {
-      Fpu(cpu).finish(env);
-      return;
     }
     arith_memory(cpu, arith, operand, env);
   } else if constexpr (op == MemOp::LoadF32 || op == MemOp::LoadF64 || op == MemOp::LoadF80 ||

@@ -519,7 +519,7 @@ int64_t to_int(Float80 a, unsigned bits, Env& env) {
 namespace {
 
 template <typename T>
-Float80 from_ieee(T v, const Format& f, Env& env) {
+Float80 from_ieee(T v, const Format& f, Env& env, bool keep_signaling) {
   constexpr unsigned kBits = 8 * sizeof(T);
   const unsigned fraction_bits = f.bits - 1;
   const unsigned exponent_bits = kBits - 1 - fraction_bits;
@@ -531,7 +531,7 @@ Float80 from_ieee(T v, const Format& f, Env& env) {
   if (biased == exp_max) {
     if (fraction == 0) return infinity(sign);
     const Float80 nan = make(sign, 0x7FFF, kIntegerBit | aligned);
-    if (!(nan.significand & kQuietBit)) {
+    if (!(nan.significand & kQuietBit) && !keep_signaling) {
       env.raise(kInvalid);
       return quiet(nan);
     }
@@ -581,8 +581,12 @@ T to_ieee(Float80 a, const Format& f, Env& env) {
 
 }  // namespace
 
-Float80 from_f32(uint32_t v, Env& env) { return from_ieee<uint32_t>(v, kSingle, env); }
-Float80 from_f64(uint64_t v, Env& env) { return from_ieee<uint64_t>(v, kDouble, env); }
+Float80 from_f32(uint32_t v, Env& env, bool keep_signaling) {
+  return from_ieee<uint32_t>(v, kSingle, env, keep_signaling);
+}
+Float80 from_f64(uint64_t v, Env& env, bool keep_signaling) {
+  return from_ieee<uint64_t>(v, kDouble, env, keep_signaling);
+}
 uint32_t to_f32(Float80 a, Env& env) { return to_ieee<uint32_t>(a, kSingle, env); }
 uint64_t to_f64(Float80 a, Env& env) { return to_ieee<uint64_t>(a, kDouble, env); }
 

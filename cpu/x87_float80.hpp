@@ -85,8 +85,10 @@ Order compare(Float80 a, Float80 b, Env& env, bool quiet);
 // 0x80..0) for NaNs, infinities and values out of range.
 Float80 from_int(int64_t v);
 int64_t to_int(Float80 a, unsigned bits, Env& env);
-Float80 from_f32(uint32_t v, Env& env);
-Float80 from_f64(uint64_t v, Env& env);
+// keep_signaling: an SNaN stays signalling (no IE here), for an arithmetic operand whose
+// operation picks between two NaNs and raises IE itself.
+Float80 from_f32(uint32_t v, Env& env, bool keep_signaling = false);
+Float80 from_f64(uint64_t v, Env& env, bool keep_signaling = false);
 uint32_t to_f32(Float80 a, Env& env);
 uint64_t to_f64(Float80 a, Env& env);
 // Packed BCD: 18 digits in bytes 0..8 (least significant first), sign in bit 7 of byte 9.

@@ -93,6 +93,10 @@ RunResult BareMachine::run() {
       slice = std::min(slice, limit - done);
     }
     cpu_.run(slice);
+    if (cpu_.last_stop() >= cpu::StopReason::Breakpoint) {
+      result.reason = RunResult::Reason::DebugStop;  // the debugger takes over
+      break;
+    }
 
     if (auto code = debug_exit_.exit_code()) {
       result.reason = RunResult::Reason::DebugExit;

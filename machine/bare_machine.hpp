@@ -26,6 +26,7 @@ struct RunResult {
     Shutdown,          // triple fault, or a path the CPU does not implement yet: exit 1
     InstructionLimit,  // --max-instructions reached: exit 2
     Stopped,           // the frontend's host hook ended the run (window closed, signal)
+    DebugStop,         // a breakpoint, watchpoint or debugger interrupt: exit_code unused
   };
   Reason reason = Reason::Halted;
   int exit_code = 0;

@@ -297,6 +297,10 @@ RunResult PcMachine::run() {
     cpu_.run(slice);
     clock_.advance_to(guest_now_ns());
     sync_time_stamp_counter();
+    if (cpu_.last_stop() >= cpu::StopReason::Breakpoint) {
+      result.reason = RunResult::Reason::DebugStop;  // the debugger takes over
+      break;
+    }
   }
   debugcon_.flush();
   firmware_log_.flush();

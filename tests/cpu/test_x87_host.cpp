@@ -539,11 +539,15 @@ std::vector<uint16_t> exact_register_forms() {
 
 }  // namespace
 
+// The FNSAVE image and the data area that memory operands address ([rdi + disp8] natively,
+// [bx + disp8] in 16-bit code: the same ModRM bytes). The control word is its first word.
+constexpr size_t kDataSize = 128;
 struct SaveImage {
   uint8_t bytes[108] = {};
+  uint8_t data[kDataSize] = {};
 };
 
-SaveImage run_native(void* page, const std::vector<uint8_t>& seq, uint16_t control) {
+SaveImage run_native(void* page, const std::vector<uint8_t>& seq, const uint8_t* data) {
   // fninit; fldz x8; fninit; fldcw [rdi]; seq; fnsave [rsi]; ret. The FLDZs give every
   // register the same stale content, which FXAM of an empty register shows in C1.
   auto* code = static_cast<uint8_t*>(page);
@@ -558,11 +562,12 @@ SaveImage run_native(void* page, const std::vector<uint8_t>& seq, uint16_t contr
   for (uint8_t b : seq) code[at++] = b;
   for (uint8_t b : {0xDD, 0x36, 0xC3}) code[at++] = b;
   SaveImage image;
-  reinterpret_cast<void (*)(const uint16_t*, uint8_t*)>(page)(&control, image.bytes);
+  std::memcpy(image.data, data, kDataSize);
+  reinterpret_cast<void (*)(uint8_t*, uint8_t*)>(page)(image.data, image.bytes);
   return image;
 }
 
-SaveImage run_emulated(const std::vector<uint8_t>& seq, uint16_t control) {
+SaveImage run_emulated(const std::vector<uint8_t>& seq, const uint8_t* data) {
   // The same in real mode; FNSAVE with a 32-bit operand has the same offsets.
   x86lab::tests::RealModeHarness h;
   std::vector<uint8_t> program = {0xDB, 0xE3};
@@ -577,15 +582,18 @@ SaveImage run_emulated(const std::vector<uint8_t>& seq, uint16_t control) {
   for (size_t i = 0; i < program.size(); ++i) {
     h.memory.poke(base + static_cast<uint32_t>(i), program[i]);
   }
-  h.memory.write<uint16_t>(base + 0x300, control);
+  for (uint32_t i = 0; i < kDataSize; ++i) h.memory.poke(base + 0x300 + i, data[i]);
+  h.cpu.regs().gpr[x86lab::cpu::kEbx] = 0x300;
   h.run_to_halt();
   SaveImage image;
   for (uint32_t i = 0; i < 108; ++i) image.bytes[i] = h.memory.read<uint8_t>(base + 0x400 + i);
+  for (uint32_t i = 0; i < kDataSize; ++i) image.data[i] = h.memory.read<uint8_t>(base + 0x300 + i);
   return image;
 }
 
 // Control, status and tag words, and the non-empty registers.
 bool same_state(const SaveImage& a, const SaveImage& b) {
+  if (std::memcmp(a.data, b.data, kDataSize) != 0) return false;
   for (unsigned k : {0u, 1u, 4u, 5u, 8u, 9u}) {
     if (a.bytes[k] != b.bytes[k]) return false;
   }
@@ -598,7 +606,14 @@ bool same_state(const SaveImage& a, const SaveImage& b) {
   return true;
 }
 
-TEST_CASE("random x87 register-instruction sequences leave the same state as the host x87") {
+// Memory forms as (opcode & 7) << 3 | reg: everything but FLDENV, FLDCW, FNSTENV, FRSTOR,
+// FNSAVE (they would unmask exceptions or reinitialise) and FBLD (undefined for invalid digits).
+constexpr uint8_t kMemoryForms[] = {000, 001, 002, 003, 004, 005, 006, 007, 010, 012, 013, 017, 020,
+                                    021, 022, 023, 024, 025, 026, 027, 030, 032, 033, 035, 037, 040,
+                                    041, 042, 043, 044, 045, 046, 047, 050, 052, 053, 057, 060, 061,
+                                    062, 063, 064, 065, 066, 067, 070, 072, 073, 075, 076, 077};
+
+TEST_CASE("random x87 instruction sequences leave the same state and memory as the host x87") {
   void* page =
       mmap(nullptr, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (page == MAP_FAILED) {
@@ -611,6 +626,7 @@ TEST_CASE("random x87 register-instruction sequences leave the same state as the
   constexpr int kSequences = 5000;
   for (int n = 0; n < kSequences; ++n) {
     std::vector<uint8_t> seq;
+    std::vector<size_t> ends;  // where each instruction ends
     // Start with a few constants so that most operations have operands.
     const unsigned loads = 2 + rng.next() % 5;
     for (unsigned i = 0; i < loads; ++i) {
@@ -621,29 +637,69 @@ TEST_CASE("random x87 register-instruction sequences leave the same state as the
     seq.push_back(0xF1);
     const unsigned length = 4 + rng.next() % 24;
     for (unsigned i = 0; i < length; ++i) {
+      if (rng.next() % 3 == 0) {
+        // A memory form: [rdi/bx + slot], with a 16-byte slot of the data area.
+        const uint8_t op_reg = kMemoryForms[rng.next() % std::size(kMemoryForms)];
+        seq.push_back(static_cast<uint8_t>(0xD8 + (op_reg >> 3)));
+        seq.push_back(static_cast<uint8_t>(0x47 | ((op_reg & 7) << 3)));
+        seq.push_back(static_cast<uint8_t>(0x10 * (1 + rng.next() % 7)));
+        ends.push_back(seq.size());
+        continue;
+      }
       const uint16_t f = forms[rng.next() % forms.size()];
       seq.push_back(static_cast<uint8_t>(f >> 8));
       seq.push_back(static_cast<uint8_t>(f));
+      ends.push_back(seq.size());
+    }
+    // The data: random bytes, now and then a float32/64 or an integer of a likely size.
+    uint8_t data[kDataSize];
+    for (size_t k = 0; k < kDataSize; k += 8) {
+      const uint64_t r = rng.next();
+      std::memcpy(data + k, &r, 8);
+    }
+    for (size_t k = 0x10; k < kDataSize; k += 0x10) {
+      switch (rng.next() % 4) {
+        case 0:
+          data[k + 3] = static_cast<uint8_t>(0x3F + (data[k + 3] & 1));
+          break;  // float32
+        case 1:
+          data[k + 7] = static_cast<uint8_t>(0x3F + (data[k + 7] & 1));
+          break;  // float64
+        case 2:
+          data[k + 2] = data[k + 3] = 0;
+          break;  // small int
+        default:
+          break;
+      }
     }
     static const uint16_t kPrecision[] = {0x000, 0x200, 0x300};
     const uint16_t control =
         static_cast<uint16_t>(0x3F | kPrecision[rng.next() % 3] | ((rng.next() & 3) << 10));
-    if (same_state(run_native(page, seq, control), run_emulated(seq, control))) continue;
+    data[0] = static_cast<uint8_t>(control);
+    data[1] = static_cast<uint8_t>(control >> 8);
+    if (same_state(run_native(page, seq, data), run_emulated(seq, data))) continue;
     if (++failures > 5) continue;
     // Report the first instruction after which the states differ.
-    for (size_t end = 2; end <= seq.size(); end += 2) {
+    size_t start_at = 0;
+    for (size_t end : ends) {
       const std::vector<uint8_t> prefix(seq.begin(), seq.begin() + static_cast<long>(end));
-      const SaveImage native = run_native(page, prefix, control);
-      const SaveImage emulated = run_emulated(prefix, control);
-      if (same_state(native, emulated)) continue;
-      const std::vector<uint8_t> before(seq.begin(), seq.begin() + static_cast<long>(end - 2));
-      const SaveImage start = run_native(page, before, control);
+      const SaveImage native = run_native(page, prefix, data);
+      const SaveImage emulated = run_emulated(prefix, data);
+      if (same_state(native, emulated)) {
+        start_at = end;
+        continue;
+      }
+      const std::vector<uint8_t> before(seq.begin(), seq.begin() + static_cast<long>(start_at));
+      const SaveImage start = run_native(page, before, data);
+      std::printf("cw %04x: after", control);
+      for (size_t k = start_at; k < end; ++k) std::printf(" %02x", seq[k]);
       std::printf(
-          "cw %04x: after %02x %02x (status before %02x%02x): native sw %02x%02x tw %02x%02x, "
-          "emulated sw %02x%02x tw %02x%02x\n",
-          control, seq[end - 2], seq[end - 1], start.bytes[5], start.bytes[4], native.bytes[5],
-          native.bytes[4], native.bytes[9], native.bytes[8], emulated.bytes[5], emulated.bytes[4],
-          emulated.bytes[9], emulated.bytes[8]);
+          " (status before %02x%02x): native sw %02x%02x tw %02x%02x, emulated sw %02x%02x "
+          "tw %02x%02x, data %s\n",
+          start.bytes[5], start.bytes[4], native.bytes[5], native.bytes[4], native.bytes[9],
+          native.bytes[8], emulated.bytes[5], emulated.bytes[4], emulated.bytes[9],
+          emulated.bytes[8],
+          std::memcmp(native.data, emulated.data, kDataSize) ? "differs" : "same");
       break;
     }
   }
