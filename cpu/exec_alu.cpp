@@ -405,12 +405,20 @@ template <typename T, Kind F, Kind>
 struct Xadd {
   static void run(Cpu& cpu, const Insn& insn) {
     const T src = cpu.reg<T>(insn.reg);
-    T old_dest{};
-    modify_first<T, F>(cpu, insn, [&](T a) {
-      old_dest = a;
-      return alu_compute<AluOp::Add, T>(cpu, a, src);
-    });
-    cpu.set_reg<T>(insn.reg, old_dest);
+    if constexpr (F == Kind::Mem) {
+      T old_dest{};
+      modify_first<T, F>(cpu, insn, [&](T a) {
+        old_dest = a;
+        return alu_compute<AluOp::Add, T>(cpu, a, src);
+      });
+      cpu.set_reg<T>(insn.reg, old_dest);
+    } else {
+      // SRC <- DEST, then DEST <- sum: with one register as both, the sum is what remains.
+      const T dest = cpu.reg<T>(insn.rm);
+      const T sum = alu_compute<AluOp::Add, T>(cpu, dest, src);
+      cpu.set_reg<T>(insn.reg, dest);
+      cpu.set_reg<T>(insn.rm, sum);
+    }
   }
 };
 
