@@ -1,4 +1,5 @@
 #include "frontend/cli.hpp"
+#include "frontend/debug_cli.hpp"
 
 #include "machine/pc_machine.hpp"
 
@@ -35,14 +36,8 @@ constexpr PlannedOption kPlanned[] = {
     {"initrd", "--initrd", true, "initial ramdisk for --kernel"},
     {"append", "--append", true, "kernel command line for --kernel"},
     {"snapshot", "--snapshot", false, "write disk changes to a temporary overlay"},
-    {"monitor", "--monitor", true, "monitor console: stdio, none"},
-    {"gdb", "--gdb", true, "gdb stub, e.g. tcp::1234"},
-    {",s", "-s", false, "shorthand for --gdb tcp::1234"},
-    {",S", "-S", false, "do not start the CPU until the monitor or gdb says so"},
-    {"trace", "--trace", true, "trace categories, e.g. cpu,pic"},
     {"screen-dump", "--screen-dump", true, "write the text screen to FILE at exit"},
     {"screenshot", "--screenshot", true, "write a PNG of the screen to FILE at exit"},
-    {"magic-break", "--magic-break", false, "stop on the Bochs magic breakpoint (xchg bx,bx)"},
 };
 
 std::string lower(std::string_view text) {
@@ -164,6 +159,7 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   po::positional_options_description positional;
   positional.add("positional", -1);
 
+  add_debug_cli_options(debug_opts);
   po::options_description visible;
   visible.add(general).add(machine_opts).add(debug_opts).add(planned);
   po::options_description all;
@@ -257,6 +253,7 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   config.no_reboot = vm.count("no-reboot") != 0;
   config.deterministic = vm.count("deterministic") != 0;
   cl.stats = vm.count("stats") != 0;
+  cl.debug = parse_debug_cli_options(vm);
   return cl;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "frontend/debug_options.hpp"
 #include "machine/machine_config.hpp"
 
 namespace x86lab::frontend {
@@ -27,6 +28,7 @@ struct CommandLine {
   Action action = Action::Run;
   machine::MachineConfig config;
   bool stats = false;
+  DebugOptions debug;  // --monitor, --gdb, -s, -S, --trace, --magic-break
   std::string help_text;  // for Action::Help
 };
 

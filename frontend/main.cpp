@@ -5,6 +5,7 @@
 
 #include "firmware/rom_image.hpp"
 #include "frontend/cli.hpp"
+#include "frontend/debugger.hpp"
 #include "machine/bare_machine.hpp"
 #include "machine/pc_machine.hpp"
 
@@ -25,7 +26,8 @@ template <typename Machine>
 int run(const x86lab::frontend::CommandLine& cl) {
   Machine machine(cl.config);
   const auto started = std::chrono::steady_clock::now();
-  const x86lab::machine::RunResult result = machine.run();
+  const x86lab::machine::RunResult result =
+      cl.debug.active() ? x86lab::frontend::run_debugger(machine, cl.debug) : machine.run();
   const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
   std::fflush(stdout);
   if (!result.message.empty()) std::fprintf(stderr, "x86lab: %s\n", result.message.c_str());

@@ -9,12 +9,13 @@ import sys
 import tempfile
 
 PLANNED = ["--fda", "--fdb", "--hda", "--hdb", "--cdrom", "--boot", "--display",
-           "--nographic", "--kernel", "--initrd", "--append", "--snapshot", "--monitor",
-           "--gdb", "-s", "-S", "--trace", "--screen-dump", "--screenshot", "--magic-break"]
-TAKES_NO_VALUE = {"--nographic", "--snapshot", "-s", "-S", "--magic-break"}
+           "--nographic", "--kernel", "--initrd", "--append", "--snapshot",
+           "--screen-dump", "--screenshot"]
+TAKES_NO_VALUE = {"--nographic", "--snapshot"}
 IMPLEMENTED = ["--help", "--version", "--stats", "--machine", "--cpu", "--memory", "--bios",
                "--no-reboot", "--deterministic", "--debugcon", "--max-instructions",
-               "--seabios-log", "--serial"]
+               "--seabios-log", "--serial",
+               "--monitor", "--gdb", "-s", "-S", "--trace", "--magic-break"]
 # The demo ROM runs on the bare machine; the pc is the default where SeaBIOS is installed.
 BARE = ["-M", "bare"]
 

@@ -104,7 +104,19 @@ TEST_CASE("option names are not guessed from prefixes") {
 TEST_CASE("options of later issues are refused, never ignored") {
   CHECK_THROWS_WITH_AS(parse({"--hda", "disk.img"}), "option '--hda' is not implemented yet",
                        UsageError);
-  CHECK_THROWS_WITH_AS(parse({"-S"}), "option '-S' is not implemented yet", UsageError);
+}
+
+TEST_CASE("debugging options: monitor, gdb stub, -s, -S, trace, magic breakpoint") {
+  CHECK_FALSE(parse({}).debug.active());
+  CHECK(parse({"--monitor", "stdio"}).debug.monitor_stdio);
+  CHECK(parse({"-s"}).debug.gdb_port == 1234);
+  CHECK(parse({"--gdb", "tcp::4321"}).debug.gdb_port == 4321);
+  CHECK(parse({"-s", "-S"}).debug.start_paused);
+  CHECK(parse({"--trace", "t.txt"}).debug.trace_file == "t.txt");
+  CHECK(parse({"--magic-break"}).debug.magic_break);
+  CHECK_THROWS_AS(parse({"--gdb", "tcp::99999"}), UsageError);
+  CHECK_THROWS_AS(parse({"--monitor", "vc"}), UsageError);
+  CHECK_THROWS_AS(parse({"-S"}), UsageError);  // nothing could start the CPU
 }
 
 TEST_CASE("help and version are actions, not runs") {
