@@ -44,8 +44,8 @@ struct X87Form {
   bool operand32;        // 32-bit operand size (FSTENV/FSAVE layouts)
 };
 
-// Returns the handler for the form, or nullptr when this build has no x87 handler for it (the
-// instruction then behaves as with no coprocessor present).
+// Returns the handler for the form: every D8-DF encoding has one (reserved encodings raise #NM
+// or #UD). FXSAVE/FXRSTOR give nullptr: the Pentium Pro has no FXSR, so they are #UD.
 Handler select_x87(const X87Form& form);
 
 class Cpu;

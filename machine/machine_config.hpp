@@ -2,6 +2,7 @@
 // fill it in directly. Plain data; the machine validates what it cannot take.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -37,9 +38,29 @@ struct MachineConfig {
   // PC machine: SeaBIOS's log (port 0x402), and what COM1 transmits.
   DebugconTarget firmware_log{DebugconTarget::Kind::None, {}};
   DebugconTarget serial;
+  // PC machine: stdin feeds COM1's receiver (machine/host_console.hpp; raw mode on a terminal,
+  // Ctrl-A X quits). The frontend sets it with --serial stdio.
+  bool serial_input = false;
+  // PC machine, direct kernel boot (--kernel/--initrd/--append): when kernel_path is set, the
+  // machine loads the bzImage by the Linux boot protocol and starts it in its 32-bit entry
+  // state instead of running the BIOS (again after every reset).
+  std::string kernel_path;
+  std::string initrd_path;
+  std::string kernel_cmdline;
   uint64_t max_instructions = 0;  // 0: no limit
   bool no_reboot = false;         // a CPU shutdown ends the run instead of resetting the CPU
   bool deterministic = false;     // guest time from the instruction count only
+  // PC machine: disk images (empty: no drive), QEMU's boot letters, --snapshot.
+  std::array<std::string, 2> floppy;     // --fda, --fdb
+  std::array<std::string, 2> hard_disk;  // --hda, --hdb (primary master, slave)
+  std::string cdrom;                     // --cdrom (secondary master)
+  std::string boot_order = "cad";        // as QEMU's default: hard disk, floppy, CD-ROM
+  bool snapshot = false;                 // disk writes stay in memory
+  // PC machine: keys typed into the 8042 (--send-keys), once the text screen shows
+  // send_keys_after (empty: at once), send_keys_delay_ms of guest time later.
+  std::string send_keys;
+  std::string send_keys_after;
+  uint64_t send_keys_delay_ms = 0;
 };
 
 }  // namespace x86lab::machine

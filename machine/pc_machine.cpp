@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "firmware/linux_boot.hpp"
 #include "firmware/rom_image.hpp"
 
 namespace x86lab::machine {
@@ -17,6 +18,10 @@ namespace {
 // calibrates the TSC), so this bounds how stale that reading can be: 20 us in deterministic
 // mode, about 1% of SeaBIOS's 1.7 ms calibration.
 constexpr uint64_t kMaxSlice = 2048;
+
+// How often (in slices of at most kMaxSlice instructions) a running CPU looks for console
+// input: about every 0.5 ms of host time at 80 MIPS.
+constexpr unsigned kConsolePollSlices = 16;
 
 // A CPU that shuts down again this soon after a reset is in a reset loop.
 constexpr uint64_t kResetProgress = 1u << 16;
@@ -73,6 +78,9 @@ PcMachine::PcMachine(const MachineConfig& config, std::span<const uint8_t> bios)
       debugcon_(config.debugcon),
       firmware_log_(config.firmware_log),
       serial_(config.serial),
+      vga_(clock_),
+      vga_pci_(vga_, memory_),
+      drives_(clock_, memory_),
       host_start_(std::chrono::steady_clock::now()) {
   if (!cpu::at_least(config.cpu_model, cpu::CpuModel::I80386)) {
     throw std::runtime_error("the pc machine needs a 386 or later CPU (--cpu 386 or pentium-pro)");
@@ -119,14 +127,56 @@ PcMachine::PcMachine(const MachineConfig& config, std::span<const uint8_t> bios)
   isa_bridge_.attach_reset_control(pci_);
   isa_bridge_.set_reset_handler([this] { request_reset(); });
   // A PAM change remaps pages: decoded code and TLB host pointers from the old map must go.
-  host_bridge_.set_memory_map_changed([this] {
-    cpu_.flush_decoded_code();
-    cpu_.mmu().flush_all();
-  });
+  host_bridge_.set_memory_map_changed([this] { cpu_.memory_map_changed(); });
+
+  // Display: the VGA's registers and legacy window; VgaPci maps the framebuffer at BAR0.
+  vga_.register_ports(io_);
+  vga_.map_memory(memory_, 0);
+  attach_display(vga_pci_);
+
+  // Drives, and what the CMOS tells SeaBIOS about them and the boot order.
+  const auto boot_order = parse_boot_order(config.boot_order);
+  if (!boot_order) {
+    throw std::runtime_error("invalid boot order '" + config.boot_order +
+                             "'; give up to three of a, c, d");
+  }
+  drives_.open(config);
+  drives_.wire(io_, pic_);
+  write_drive_cmos(rtc_, drives_.cmos(*boot_order));
+
+  // --send-keys.
+  if (!config.send_keys.empty()) {
+    std::string error;
+    auto keys = keystrokes_for_text(config.send_keys, &error);
+    if (!keys) throw std::runtime_error("--send-keys: " + error);
+    typer_ = KeyTyper(std::move(*keys), config.send_keys_after,
+                      config.send_keys_delay_ms * 1'000'000);
+  }
+
+  if (config.serial_input) {
+    console_ = std::make_unique<HostConsole>(0, [this](uint8_t byte) {
+      return com1_.receive_space() > 0 && com1_.receive(byte);
+    });
+  }
 
   map_bios(bios);
+  bios_size_ = static_cast<uint32_t>(bios.size());
   reset();
   resets_ = 0;
+}
+
+void PcMachine::boot_linux() {
+  firmware::LinuxBootConfig boot;
+  boot.kernel_path = config_.kernel_path;
+  boot.initrd_path = config_.initrd_path;
+  boot.cmdline = config_.kernel_cmdline;
+  boot.ram_bytes = memory_.ram_size();
+  // Not RAM: the BIOS ROM at the top of 4 GiB (the legacy window below 1 MiB is reserved by
+  // the loader's map anyway).
+  boot.reserved.push_back({0x100000000ull - bios_size_, bios_size_});
+  const firmware::LinuxBootInfo info = firmware::load_linux(memory_, boot);
+  firmware::apply_linux_entry_state(cpu_, info.entry);
+  cpu_.memory_map_changed();
 }
 
 void PcMachine::map_bios(std::span<const uint8_t> bios) {
@@ -141,10 +191,7 @@ void PcMachine::attach_display(devices::PciFunction& display, std::vector<uint8_
     vga_bios = firmware::load_rom_image(kSeabiosVgaBiosPath, "VGA BIOS (apt-get install seabios)");
   }
   pci_.attach(devices::PciBus::devfn(2, 0), display);
-  display.set_expansion_rom(memory_, std::move(vga_bios), [this] {
-    cpu_.flush_decoded_code();
-    cpu_.mmu().flush_all();
-  });
+  display.set_expansion_rom(memory_, std::move(vga_bios), [this] { cpu_.memory_map_changed(); });
   display.reset();
 }
 
@@ -156,9 +203,14 @@ void PcMachine::reset() {
   rtc_.reset();
   com1_.reset();
   i8042_.reset();
+  vga_.reset();
+  drives_.reset();
   pci_.reset();
   cpu_.reset();
   set_a20(true);
+  // Direct kernel boot: the kernel (re)starts at its 32-bit entry point instead of the BIOS
+  // after power-on and after every reset, as QEMU's -kernel does.
+  if (!config_.kernel_path.empty()) boot_linux();
   reset_pending_ = false;
   retired_at_reset_ = cpu_.instructions_retired();
   ++resets_;
@@ -207,7 +259,11 @@ void PcMachine::wait_for_event(uint64_t deadline) {
   if (now < deadline) {
     const auto wait =
         std::min<std::chrono::nanoseconds>(std::chrono::nanoseconds(deadline - now), kMaxSleep);
-    std::this_thread::sleep_for(wait);
+    if (console_) {
+      console_->wait(wait);  // typing wakes the guest at once
+    } else {
+      std::this_thread::sleep_for(wait);
+    }
   }
   clock_.advance_to(guest_now_ns());
 }
@@ -243,6 +299,19 @@ RunResult PcMachine::run() {
           break;
         }
       }
+    }
+    if (console_ && console_countdown_-- == 0) {
+      console_countdown_ = kConsolePollSlices;
+      console_->poll();
+      if (console_->quit_requested()) {
+        result.reason = RunResult::Reason::Stopped;
+        result.exit_code = 0;
+        result.message = "quit (Ctrl-A X)";
+        break;
+      }
+    }
+    if (!typer_.done()) {
+      typer_.poll(clock_.now(), [this] { return vga_.text_screen_string(); }, i8042_);
     }
     if (auto code = debug_exit_.exit_code()) {
       result.reason = RunResult::Reason::DebugExit;
@@ -302,6 +371,7 @@ RunResult PcMachine::run() {
       break;
     }
   }
+  drives_.flush();
   debugcon_.flush();
   firmware_log_.flush();
   serial_.flush();

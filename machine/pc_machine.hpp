@@ -14,6 +14,12 @@
 //   0xCF8-0xCFF  PCI: 00:00.0 i440FX, 00:01.0 PIIX3 ISA, 00:01.1 PIIX3 IDE; 0xCF9 reset
 //   0xE9, 0x402  debug console (config.debugcon), SeaBIOS log (config.firmware_log)
 //   0xF4         isa-debug-exit, as on the bare machine
+//   0x3B0-0x3DF  VGA (Bochs/QEMU standard VGA, PCI 00:02.0, SeaBIOS's VGA BIOS in its ROM
+//                BAR), 0xA0000-0xBFFFF window, linear framebuffer where the guest puts BAR0
+//   0x00, 0xC0   8237 DMA pair, page registers 0x80-0x8F
+//   0x3F0        82077 floppy controller (IRQ6, DMA 2): --fda, --fdb
+//   0x1F0, 0x170 IDE channels (IRQ14, IRQ15): --hda/--hdb primary, --cdrom secondary master;
+//                CMOS drive and boot-order bytes as machine/pc_drives.hpp lists them
 //
 // Time: the clock runs in guest nanoseconds. With config.deterministic every instruction is
 // 10 ns (100 per microsecond) and a halted CPU jumps to the next event, so a run depends on its
@@ -24,6 +30,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <functional>
 #include <span>
 #include <string>
@@ -44,9 +51,14 @@
 #include "devices/system_control_port.hpp"
 #include "devices/system_control_port_a.hpp"
 #include "devices/uart16550.hpp"
+#include "devices/vga.hpp"
+#include "devices/vga_pci.hpp"
 #include "machine/bare_machine.hpp"
 #include "machine/debug_ports.hpp"
+#include "machine/host_console.hpp"
+#include "machine/key_typer.hpp"
 #include "machine/machine_config.hpp"
+#include "machine/pc_drives.hpp"
 
 namespace x86lab::machine {
 
@@ -104,9 +116,12 @@ class PcMachine {
   devices::Uart16550& com1() { return com1_; }
   const MachineConfig& config() const { return config_; }
   uint64_t resets() const { return resets_; }
+  devices::Vga& vga() { return vga_; }
+  PcDrives& drives() { return drives_; }
 
  private:
   void map_bios(std::span<const uint8_t> bios);
+  void boot_linux();
   void set_a20(bool enabled);
   void request_reset();
   uint64_t guest_now_ns();
@@ -135,7 +150,12 @@ class PcMachine {
   DebugconSink firmware_log_;
   DebugconSink serial_;
   DebugExit debug_exit_;
+  devices::Vga vga_;
+  devices::VgaPci vga_pci_;
+  PcDrives drives_;
+  KeyTyper typer_;
 
+  uint32_t bios_size_ = 0;
   bool reset_pending_ = false;
   uint64_t resets_ = 0;
   uint64_t retired_at_reset_ = 0;
@@ -146,6 +166,8 @@ class PcMachine {
   uint64_t tsc_base_ = 0;
   std::chrono::steady_clock::time_point host_start_;
   std::function<bool()> host_hook_;
+  std::unique_ptr<HostConsole> console_;  // config.serial_input
+  unsigned console_countdown_ = 0;
   std::chrono::nanoseconds host_hook_period_{};
   std::chrono::steady_clock::time_point next_host_hook_{};
 };
