@@ -32,9 +32,6 @@ constexpr PlannedOption kPlanned[] = {
     {"boot", "--boot", true, "boot order, e.g. c, d, a"},
     {"display", "--display", true, "sdl or none"},
     {"nographic", "--nographic", false, "no window; serial on stdio"},
-    {"kernel", "--kernel", true, "Linux bzImage to boot directly"},
-    {"initrd", "--initrd", true, "initial ramdisk for --kernel"},
-    {"append", "--append", true, "kernel command line for --kernel"},
     {"snapshot", "--snapshot", false, "write disk changes to a temporary overlay"},
     {"screen-dump", "--screen-dump", true, "write the text screen to FILE at exit"},
     {"screenshot", "--screenshot", true, "write a PNG of the screen to FILE at exit"},
@@ -131,6 +128,12 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
       ("bios", po::value<std::string>()->value_name("FILE"),
        "raw ROM image mapped to end at 1 MiB and at 4 GiB (default: SeaBIOS from Debian's "
        "seabios package on pc, the built-in demo on bare)")                         //
+      ("kernel", po::value<std::string>()->value_name("FILE"),
+       "pc: boot this Linux bzImage directly (32-bit boot protocol, no BIOS code runs)")  //
+      ("initrd", po::value<std::string>()->value_name("FILE"),
+       "initial ramdisk for --kernel")  //
+      ("append", po::value<std::string>()->value_name("CMDLINE"),
+       "kernel command line for --kernel")                                          //
       ("no-reboot", "end the run when the CPU shuts down instead of resetting it")  //
       ("deterministic", "derive guest time from the instruction count only");
 
@@ -140,6 +143,7 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
        "port 0xE9 output: stdio (default), file:PATH, none")  //
       ("seabios-log", po::value<std::string>()->value_name("TARGET"),
        "pc: SeaBIOS's log (port 0x402): none (default), stdio, file:PATH")  //
+      ("no-serial-input", "pc: do not read stdin into COM1 (stdin stays cooked)")  //
       ("serial", po::value<std::string>()->value_name("TARGET"),
        "pc: what COM1 transmits: stdio (default), none, file:PATH")  //
       ("max-instructions", po::value<std::string>()->value_name("N"),
@@ -239,6 +243,23 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     config.bios_path = vm["bios"].as<std::string>();
     if (config.bios_path.empty()) throw UsageError("--bios needs a file name");
   }
+  if (vm.count("kernel")) {
+    if (config.kind != machine::MachineKind::Pc) {
+      throw UsageError("--kernel needs the pc machine (-M pc and Debian's seabios package)");
+    }
+    config.kernel_path = vm["kernel"].as<std::string>();
+    if (config.kernel_path.empty()) throw UsageError("--kernel needs a file name");
+  }
+  for (const char* option : {"initrd", "append"}) {
+    if (vm.count(option) && config.kernel_path.empty()) {
+      throw UsageError("--" + std::string(option) + " needs --kernel");
+    }
+  }
+  if (vm.count("initrd")) {
+    config.initrd_path = vm["initrd"].as<std::string>();
+    if (config.initrd_path.empty()) throw UsageError("--initrd needs a file name");
+  }
+  if (vm.count("append")) config.kernel_cmdline = vm["append"].as<std::string>();
   if (vm.count("debugcon")) config.debugcon = parse_debugcon(vm["debugcon"].as<std::string>());
   if (vm.count("seabios-log")) {
     config.firmware_log = parse_output_target("--seabios-log", vm["seabios-log"].as<std::string>());
@@ -246,6 +267,11 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   if (vm.count("serial")) {
     config.serial = parse_output_target("--serial", vm["serial"].as<std::string>());
   }
+  // COM1 on the terminal is a console both ways: stdin feeds its receiver (raw mode on a
+  // terminal, Ctrl-A X quits), as QEMU's -nographic and -serial stdio.
+  config.serial_input = config.kind == machine::MachineKind::Pc &&
+                        config.serial.kind == machine::DebugconTarget::Kind::Stdio &&
+                        !vm.count("no-serial-input");
   if (vm.count("max-instructions")) {
     config.max_instructions =
         parse_count("--max-instructions", vm["max-instructions"].as<std::string>());

@@ -9,12 +9,12 @@ import sys
 import tempfile
 
 PLANNED = ["--fda", "--fdb", "--hda", "--hdb", "--cdrom", "--boot", "--display",
-           "--nographic", "--kernel", "--initrd", "--append", "--snapshot",
+           "--nographic", "--snapshot",
            "--screen-dump", "--screenshot"]
 TAKES_NO_VALUE = {"--nographic", "--snapshot"}
 IMPLEMENTED = ["--help", "--version", "--stats", "--machine", "--cpu", "--memory", "--bios",
                "--no-reboot", "--deterministic", "--debugcon", "--max-instructions",
-               "--seabios-log", "--serial",
+               "--seabios-log", "--serial", "--kernel", "--initrd", "--append", "--no-serial-input",
                "--monitor", "--gdb", "-s", "-S", "--trace", "--magic-break"]
 # The demo ROM runs on the bare machine; the pc is the default where SeaBIOS is installed.
 BARE = ["-M", "bare"]
