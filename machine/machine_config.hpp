@@ -41,15 +41,6 @@ struct MachineConfig {
   // PC machine: stdin feeds COM1's receiver (machine/host_console.hpp; raw mode on a terminal,
   // Ctrl-A X quits). The frontend sets it with --serial stdio.
   bool serial_input = false;
-  // PC machine: stdin feeds COM1's receiver (machine/host_console.hpp; raw mode on a terminal,
-  // Ctrl-A X quits). The frontend sets it with --serial stdio.
-  bool serial_input = false;
-  // PC machine, direct kernel boot (--kernel/--initrd/--append): when kernel_path is set, the
-  // machine loads the bzImage by the Linux boot protocol and starts it in its 32-bit entry
-  // state instead of running the BIOS (again after every reset).
-  std::string kernel_path;
-  std::string initrd_path;
-  std::string kernel_cmdline;
   // PC machine, direct kernel boot (--kernel/--initrd/--append): when kernel_path is set, the
   // machine loads the bzImage by the Linux boot protocol and starts it in its 32-bit entry
   // state instead of running the BIOS (again after every reset).
