@@ -7,6 +7,7 @@ packages=(
   meson ninja-build g++ pkg-config cmake
   libzydis-dev libsdl2-dev libboost-program-options-dev doctest-dev
   nasm nlohmann-json3-dev zlib1g-dev seabios libpng-dev xvfb xauth
+  gdb valgrind binutils
 )
 
 missing=()
