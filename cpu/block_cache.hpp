@@ -21,7 +21,8 @@ struct Block {
   uint32_t key = 0;          // decode-mode key it was decoded under
   uint32_t byte_length = 0;  // bytes from the first instruction's start to the last one's end
   bool valid = true;
-  uint64_t lines = 0;  // 64-byte lines of its page that its bytes cover
+  bool starts_with_record = false;  // a debugger record (cpu/debug_hooks.hpp) comes first
+  uint64_t lines = 0;               // 64-byte lines of its page that its bytes cover
   std::vector<Insn> insns;
   std::vector<uint32_t> pages;  // physical page numbers the bytes come from
 };

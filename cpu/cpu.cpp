@@ -54,7 +54,13 @@ Cpu::~Cpu() { memory_.set_code_observer(nullptr); }
 void Cpu::reset() {
   regs_ = Registers{};
   lazy_ = LazyFlags{};
+  // The x87's power-on state (SDM table 9-1), not FNINIT's; the FERR# wiring stays.
+  const X87State wiring = x87_;
   x87_ = X87State{};
+  x87_.control = 0x0040;
+  x87_.tag = 0x5555;
+  x87_.ferr_line = wiring.ferr_line;
+  x87_.ferr_context = wiring.ferr_context;
   eflags_ = eflags_fixed_ones_;
   for (SegmentCache& s : regs_.seg) s = SegmentCache{};
   regs_.ldtr = SegmentCache{};
@@ -233,6 +239,7 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
         Insn record{};
         record.fn = &debug_record_handler;
         block->insns.push_back(record);
+        block->starts_with_record = true;
       }
     }
     Insn insn;
@@ -448,9 +455,7 @@ uint64_t Cpu::run(uint64_t max_instructions) {
         break;
       }
       // A debugger record before an instruction is not one: it neither counts nor uses budget.
-      uint64_t budget = max_instructions - executed;
-      if (debug_) [[unlikely]]
-        budget += starts_with_record(*block) ? 1 : 0;
+      const uint64_t budget = max_instructions - executed + block->starts_with_record;
       const uint64_t before = retired_;
       execute_block(*block, budget);
       executed += retired_ - before;

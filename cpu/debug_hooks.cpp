@@ -62,9 +62,7 @@ void Cpu::debug_stop(StopReason reason) {
   stop_reason_ = reason;
 }
 
-bool Cpu::starts_with_record(const Block& block) const {
-  return debug_ && !block.insns.empty() && block.insns.front().fn == &debug_record_handler;
-}
+bool Cpu::starts_with_record(const Block& block) const { return block.starts_with_record; }
 
 void Cpu::flush_for_breakpoint(const CodeBreakpoint& breakpoint) {
   switch (breakpoint.kind) {
