@@ -1,6 +1,8 @@
 #include "frontend/cli.hpp"
 #include "frontend/debug_cli.hpp"
 
+#include "machine/key_typer.hpp"
+#include "machine/pc_drives.hpp"
 #include "machine/pc_machine.hpp"
 
 #include <boost/program_options.hpp>
@@ -14,28 +16,6 @@ namespace x86lab::frontend {
 namespace po = boost::program_options;
 
 namespace {
-
-// Options that later issues implement. They are declared so --help shows them and so using one
-// fails loudly instead of being ignored. `takes_value` says whether QEMU's form has an argument.
-struct PlannedOption {
-  const char* spelling;  // for Boost: "long" or "long,s" or ",s"
-  const char* shown;     // as the user typed it, for the message
-  bool takes_value;
-  const char* help;
-};
-constexpr PlannedOption kPlanned[] = {
-    {"fda", "--fda", true, "floppy disk image A"},
-    {"fdb", "--fdb", true, "floppy disk image B"},
-    {"hda", "--hda", true, "hard disk image (primary master)"},
-    {"hdb", "--hdb", true, "hard disk image (primary slave)"},
-    {"cdrom", "--cdrom", true, "CD-ROM image (ISO)"},
-    {"boot", "--boot", true, "boot order, e.g. c, d, a"},
-    {"display", "--display", true, "sdl or none"},
-    {"nographic", "--nographic", false, "no window; serial on stdio"},
-    {"snapshot", "--snapshot", false, "write disk changes to a temporary overlay"},
-    {"screen-dump", "--screen-dump", true, "write the text screen to FILE at exit"},
-    {"screenshot", "--screenshot", true, "write a PNG of the screen to FILE at exit"},
-};
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -109,6 +89,72 @@ machine::DebugconTarget parse_debugcon(std::string_view text) {
   throw UsageError("invalid --debugcon '" + std::string(text) + "'; valid: stdio, none, file:PATH");
 }
 
+std::string parse_boot(std::string_view text) {
+  std::string order = lower(text);
+  if (order.starts_with("order=")) order.erase(0, 6);
+  if (!machine::parse_boot_order(order)) {
+    throw UsageError("invalid --boot '" + std::string(text) +
+                     "'; give up to three different letters of a (floppy), c (hard disk), "
+                     "d (CD-ROM), e.g. a, c, dc");
+  }
+  return order;
+}
+
+namespace {
+
+// --fda ... --send-keys-delay: disks, boot order, display (display_options.hpp), screen
+// dump, typing.
+void parse_drive_options(const po::variables_map& vm, CommandLine& cl) {
+  machine::MachineConfig& config = cl.config;
+  const bool pc = config.kind == machine::MachineKind::Pc;
+  const auto file = [&](const char* option, std::string& out) {
+    if (!vm.count(option)) return;
+    if (!pc) throw UsageError("--" + std::string(option) + " needs the pc machine (-M pc)");
+    out = vm[option].as<std::string>();
+    if (out.empty()) throw UsageError("--" + std::string(option) + " needs a file name");
+  };
+  file("fda", config.floppy[0]);
+  file("fdb", config.floppy[1]);
+  file("hda", config.hard_disk[0]);
+  file("hdb", config.hard_disk[1]);
+  file("cdrom", config.cdrom);
+  if (vm.count("boot")) config.boot_order = parse_boot(vm["boot"].as<std::string>());
+  read_display_options(vm, cl.display);
+  if (vm.count("nographic")) {
+    config.serial = {machine::DebugconTarget::Kind::Stdio, {}};
+    cl.display.kind = DisplayOptions::Kind::None;
+  }
+  for (const char* option :
+       {"snapshot", "screen-dump", "send-keys", "send-keys-after", "send-keys-delay", "boot"}) {
+    if (vm.count(option) && !pc) {
+      throw UsageError("--" + std::string(option) + " needs the pc machine (-M pc)");
+    }
+  }
+  config.snapshot = vm.count("snapshot") != 0;
+  cl.screen_dump = vm.count("screen-dump") != 0;
+  if (vm.count("send-keys")) {
+    config.send_keys = vm["send-keys"].as<std::string>();
+    std::string error;
+    if (!machine::keystrokes_for_text(config.send_keys, &error)) {
+      throw UsageError("invalid --send-keys '" + config.send_keys + "': " + error);
+    }
+  }
+  for (const char* option : {"send-keys-after", "send-keys-delay"}) {
+    if (vm.count(option) && !vm.count("send-keys")) {
+      throw UsageError("--" + std::string(option) + " needs --send-keys");
+    }
+  }
+  if (vm.count("send-keys-after")) {
+    config.send_keys_after = vm["send-keys-after"].as<std::string>();
+  }
+  if (vm.count("send-keys-delay")) {
+    const std::string text = vm["send-keys-delay"].as<std::string>();
+    config.send_keys_delay_ms = text == "0" ? 0 : parse_count("--send-keys-delay", text);
+  }
+}
+
+}  // namespace
+
 CommandLine parse_command_line(int argc, const char* const argv[]) {
   po::options_description general("General");
   general.add_options()                          //
@@ -127,7 +173,7 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
        "RAM in MiB, suffix M or G allowed (default 128M on pc, 32M on bare)")  //
       ("bios", po::value<std::string>()->value_name("FILE"),
        "raw ROM image mapped to end at 1 MiB and at 4 GiB (default: SeaBIOS from Debian's "
-       "seabios package on pc, the built-in demo on bare)")                         //
+       "seabios package on pc, the built-in demo on bare)")  //
       ("kernel", po::value<std::string>()->value_name("FILE"),
        "pc: boot this Linux bzImage directly (32-bit boot protocol, no BIOS code runs)")  //
       ("initrd", po::value<std::string>()->value_name("FILE"),
@@ -137,26 +183,49 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
       ("no-reboot", "end the run when the CPU shuts down instead of resetting it")  //
       ("deterministic", "derive guest time from the instruction count only");
 
+  po::options_description drive_opts("Drives and display (pc machine)");
+  drive_opts.add_options()  //
+      ("fda", po::value<std::string>()->value_name("FILE"),
+       "floppy image in drive A: (raw 360K, 720K, 1.2M, 1.44M or 2.88M)")                //
+      ("fdb", po::value<std::string>()->value_name("FILE"), "floppy image in drive B:")  //
+      ("hda", po::value<std::string>()->value_name("FILE"),
+       "hard disk image, primary master (raw, a multiple of 512 bytes)")  //
+      ("hdb", po::value<std::string>()->value_name("FILE"),
+       "hard disk image, primary slave")  //
+      ("cdrom", po::value<std::string>()->value_name("FILE"),
+       "CD-ROM image (ISO, read-only), secondary master")  //
+      ("boot", po::value<std::string>()->value_name("ORDER"),
+       "boot order in QEMU's letters: a floppy, c hard disk, d CD-ROM, e.g. a or dc "
+       "(default cad); order=ORDER is accepted too")                                  //
+      ("snapshot", "keep disk writes in memory: the image files are never modified")  //
+      ("display", po::value<std::string>()->value_name("TYPE"),
+       "sdl (a window; the default when a display is available), sdl,aspect=on (4:3 "
+       "instead of whole-number scaling), none (headless). In the window Ctrl-Alt-G grabs "
+       "the mouse, Ctrl-Alt-P pauses, Ctrl-Alt-S saves a PNG, Ctrl-Alt-End sends "
+       "Ctrl-Alt-Del")                                                                  //
+      ("nographic", "no window, COM1 on the terminal (--display none --serial stdio)")  //
+      ("screen-dump",
+       "print the VGA text screen on stdout when the run ends (also on SIGINT/SIGTERM)")  //
+      ("send-keys", po::value<std::string>()->value_name("TEXT"),
+       "type TEXT on the PS/2 keyboard (US layout; escapes \\n Enter, \\t Tab, \\b Backspace, "
+       "\\e Esc, \\\\ backslash)")  //
+      ("send-keys-after", po::value<std::string>()->value_name("TEXT"),
+       "type only once the last non-blank row of the text screen ends with TEXT, taken "
+       "literally (e.g. 'A:\\>'); checked every guest millisecond")  //
+      ("send-keys-delay", po::value<std::string>()->value_name("MS"),
+       "guest milliseconds to wait before typing (default 0); keys then go in 10 ms apart");
+
   po::options_description debug_opts("Debugging and testing");
   debug_opts.add_options()  //
       ("debugcon", po::value<std::string>()->value_name("TARGET"),
        "port 0xE9 output: stdio (default), file:PATH, none")  //
       ("seabios-log", po::value<std::string>()->value_name("TARGET"),
-       "pc: SeaBIOS's log (port 0x402): none (default), stdio, file:PATH")  //
+       "pc: SeaBIOS's log (port 0x402): none (default), stdio, file:PATH")         //
       ("no-serial-input", "pc: do not read stdin into COM1 (stdin stays cooked)")  //
       ("serial", po::value<std::string>()->value_name("TARGET"),
        "pc: what COM1 transmits: stdio (default), none, file:PATH")  //
       ("max-instructions", po::value<std::string>()->value_name("N"),
        "stop with exit code 2 after N instructions");
-
-  po::options_description planned("Not implemented yet (later issues; using one is an error)");
-  for (const PlannedOption& p : kPlanned) {
-    if (p.takes_value) {
-      planned.add_options()(p.spelling, po::value<std::string>()->value_name("ARG"), p.help);
-    } else {
-      planned.add_options()(p.spelling, p.help);
-    }
-  }
 
   po::options_description hidden;
   hidden.add_options()("positional", po::value<std::vector<std::string>>());
@@ -165,7 +234,8 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
 
   add_debug_cli_options(debug_opts);
   po::options_description visible;
-  visible.add(general).add(machine_opts).add(debug_opts).add(planned);
+  visible.add(general).add(machine_opts).add(drive_opts).add(display_option_group());
+  visible.add(debug_opts);
   po::options_description all;
   all.add(visible).add(hidden);
 
@@ -202,18 +272,6 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     throw UsageError("unexpected argument '" +
                      vm["positional"].as<std::vector<std::string>>().front() +
                      "'; x86lab takes options only (--bios FILE, ...)");
-  }
-  for (const PlannedOption& p : kPlanned) {
-    const std::string_view spelling = p.spelling;
-    // Boost keys a short-only option by its dash form ("-s"), others by the long name.
-    std::string key = "-";
-    if (spelling.starts_with(',')) {
-      key.push_back(spelling[1]);
-    } else {
-      key.assign(spelling.substr(0, spelling.find(',')));
-    }
-    if (vm.count(key))
-      throw UsageError("option '" + std::string(p.shown) + "' is not implemented yet");
   }
 
   machine::MachineConfig& config = cl.config;
@@ -276,6 +334,7 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     config.max_instructions =
         parse_count("--max-instructions", vm["max-instructions"].as<std::string>());
   }
+  parse_drive_options(vm, cl);
   config.no_reboot = vm.count("no-reboot") != 0;
   config.deterministic = vm.count("deterministic") != 0;
   cl.stats = vm.count("stats") != 0;

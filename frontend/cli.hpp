@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "frontend/debug_options.hpp"
+#include "frontend/display_options.hpp"
 #include "machine/machine_config.hpp"
 
 namespace x86lab::frontend {
@@ -28,8 +29,10 @@ struct CommandLine {
   Action action = Action::Run;
   machine::MachineConfig config;
   bool stats = false;
-  DebugOptions debug;  // --monitor, --gdb, -s, -S, --trace, --magic-break
-  std::string help_text;  // for Action::Help
+  DebugOptions debug;        // --monitor, --gdb, -s, -S, --trace, --magic-break
+  DisplayOptions display;    // --display, --screenshot, the SDL window's test hooks
+  bool screen_dump = false;  // print the VGA text screen when the run ends
+  std::string help_text;     // for Action::Help
 };
 
 // Throws UsageError.
@@ -39,5 +42,7 @@ CommandLine parse_command_line(int argc, const char* const argv[]);
 uint64_t parse_memory_size(std::string_view text);
 machine::DebugconTarget parse_debugcon(std::string_view text);
 uint64_t parse_count(std::string_view option, std::string_view text);
+// --boot: QEMU's letters (or order=LETTERS), lower-cased; see machine::parse_boot_order.
+std::string parse_boot(std::string_view text);
 
 }  // namespace x86lab::frontend

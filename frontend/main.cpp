@@ -2,10 +2,13 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <memory>
+#include <type_traits>
 
 #include "firmware/rom_image.hpp"
 #include "frontend/cli.hpp"
 #include "frontend/debugger.hpp"
+#include "frontend/display_session.hpp"
 #include "machine/bare_machine.hpp"
 #include "machine/pc_machine.hpp"
 
@@ -22,13 +25,37 @@ void print_stats(uint64_t instructions, double seconds, uint64_t blocks_decoded)
                static_cast<unsigned long long>(blocks_decoded));
 }
 
+// --screen-dump: the text screen between two marker lines, so output before it (COM1, the
+// debug console) cannot be mistaken for it.
+void print_screen_dump(const x86lab::devices::Vga& vga) {
+  std::fflush(stdout);
+  if (!vga.text_mode()) {
+    const auto [width, height] = vga.display_size();
+    std::printf("--- screen dump: graphics mode %ux%u, no text ---\n", width, height);
+    return;
+  }
+  std::printf("--- screen dump ---\n%s\n--- end of screen dump ---\n",
+              vga.text_screen_string().c_str());
+}
+
 template <typename Machine>
 int run(const x86lab::frontend::CommandLine& cl) {
   Machine machine(cl.config);
+  // The pc machine's screen: the SDL window or headless, signals, --screenshot.
+  std::unique_ptr<x86lab::frontend::DisplaySession> display;
+  if constexpr (std::is_same_v<Machine, x86lab::machine::PcMachine>) {
+    display = std::make_unique<x86lab::frontend::DisplaySession>(cl.display, machine);
+  }
   const auto started = std::chrono::steady_clock::now();
-  const x86lab::machine::RunResult result =
+  x86lab::machine::RunResult result =
       cl.debug.active() ? x86lab::frontend::run_debugger(machine, cl.debug) : machine.run();
   const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+  if (display && !display->finish(result) && result.exit_code == 0) {
+    result.exit_code = kExitRuntimeError;
+  }
+  if constexpr (std::is_same_v<Machine, x86lab::machine::PcMachine>) {
+    if (cl.screen_dump) print_screen_dump(machine.vga());
+  }
   std::fflush(stdout);
   if (!result.message.empty()) std::fprintf(stderr, "x86lab: %s\n", result.message.c_str());
   if (cl.stats) print_stats(result.instructions, elapsed.count(), machine.cpu().decode_count());

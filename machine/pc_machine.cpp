@@ -149,14 +149,13 @@ PcMachine::PcMachine(const MachineConfig& config, std::span<const uint8_t> bios)
     std::string error;
     auto keys = keystrokes_for_text(config.send_keys, &error);
     if (!keys) throw std::runtime_error("--send-keys: " + error);
-    typer_ = KeyTyper(std::move(*keys), config.send_keys_after,
-                      config.send_keys_delay_ms * 1'000'000);
+    typer_ =
+        KeyTyper(std::move(*keys), config.send_keys_after, config.send_keys_delay_ms * 1'000'000);
   }
 
   if (config.serial_input) {
-    console_ = std::make_unique<HostConsole>(0, [this](uint8_t byte) {
-      return com1_.receive_space() > 0 && com1_.receive(byte);
-    });
+    console_ = std::make_unique<HostConsole>(
+        0, [this](uint8_t byte) { return com1_.receive_space() > 0 && com1_.receive(byte); });
   }
 
   map_bios(bios);
@@ -311,7 +310,8 @@ RunResult PcMachine::run() {
       }
     }
     if (!typer_.done()) {
-      typer_.poll(clock_.now(), [this] { return vga_.text_screen_string(); }, i8042_);
+      typer_.poll(
+          clock_.now(), [this] { return vga_.text_screen_string(); }, i8042_);
     }
     if (auto code = debug_exit_.exit_code()) {
       result.reason = RunResult::Reason::DebugExit;

@@ -47,7 +47,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         log_path = os.path.join(tmp, "seabios.log")
         proc = subprocess.run(
-            [x86lab, "--machine", "pc", "--deterministic", "-m", "128",
+            [x86lab, "--machine", "pc", "--display", "none", "--deterministic", "-m", "128",
              "--seabios-log", "file:" + log_path, "--serial", "none", "--debugcon", "none",
              "--max-instructions", str(BOUND)],
             capture_output=True, timeout=300)

@@ -101,9 +101,49 @@ TEST_CASE("option names are not guessed from prefixes") {
   CHECK_THROWS_AS(parse({"--mem", "64"}), UsageError);
 }
 
-TEST_CASE("options of later issues are refused, never ignored") {
-  CHECK_THROWS_WITH_AS(parse({"--hda", "disk.img"}), "option '--hda' is not implemented yet",
+TEST_CASE("drive options: images, boot order, snapshot (pc machine only)") {
+  const CommandLine cl = parse({"-M", "pc", "--fda", "a.img", "--fdb", "b.img", "--hda", "c.img",
+                                "--hdb", "d.img", "--cdrom", "e.iso", "--snapshot"});
+  CHECK(cl.config.floppy[0] == "a.img");
+  CHECK(cl.config.floppy[1] == "b.img");
+  CHECK(cl.config.hard_disk[0] == "c.img");
+  CHECK(cl.config.hard_disk[1] == "d.img");
+  CHECK(cl.config.cdrom == "e.iso");
+  CHECK(cl.config.snapshot);
+  CHECK_FALSE(parse({"-M", "pc"}).config.snapshot);
+  CHECK(parse({"-M", "pc"}).config.boot_order == "cad");  // QEMU's default
+  CHECK(parse({"-M", "pc", "--boot", "a"}).config.boot_order == "a");
+  CHECK(parse({"-M", "pc", "--boot", "order=DC"}).config.boot_order == "dc");
+  CHECK_THROWS_WITH_AS(parse({"-M", "pc", "--boot", "z"}), doctest::Contains("invalid --boot 'z'"),
                        UsageError);
+  CHECK_THROWS_AS(parse({"-M", "pc", "--boot", "aa"}), UsageError);
+  CHECK_THROWS_AS(parse({"-M", "pc", "--fda", ""}), UsageError);
+  CHECK_THROWS_WITH_AS(parse({"-M", "bare", "--hda", "c.img"}),
+                       "--hda needs the pc machine (-M pc)", UsageError);
+  CHECK_THROWS_AS(parse({"-M", "bare", "--snapshot"}), UsageError);
+}
+
+TEST_CASE("--nographic, --screen-dump and --send-keys") {
+  const CommandLine plain = parse({"-M", "pc", "--serial", "none"});
+  CHECK_FALSE(plain.screen_dump);
+  const CommandLine nographic = parse({"-M", "pc", "--serial", "none", "--nographic"});
+  CHECK(nographic.config.serial.kind == machine::DebugconTarget::Kind::Stdio);
+  CHECK(nographic.display.kind == frontend::DisplayOptions::Kind::None);
+  CHECK(parse({"-M", "pc", "--screen-dump"}).screen_dump);
+
+  const CommandLine keys = parse({"-M", "pc", "--send-keys", "ver\\r", "--send-keys-after", "A:\\>",
+                                  "--send-keys-delay", "250"});
+  CHECK(keys.config.send_keys == "ver\\r");
+  CHECK(keys.config.send_keys_after == "A:\\>");  // taken literally
+  CHECK(keys.config.send_keys_delay_ms == 250);
+  CHECK(
+      parse({"-M", "pc", "--send-keys", "x", "--send-keys-delay", "0"}).config.send_keys_delay_ms ==
+      0);
+  CHECK_THROWS_WITH_AS(parse({"-M", "pc", "--send-keys", "a\\q"}),
+                       doctest::Contains("unknown escape"), UsageError);
+  CHECK_THROWS_WITH_AS(parse({"-M", "pc", "--send-keys-after", "A>"}),
+                       "--send-keys-after needs --send-keys", UsageError);
+  CHECK_THROWS_AS(parse({"-M", "pc", "--send-keys", "x", "--send-keys-delay", "-1"}), UsageError);
 }
 
 TEST_CASE("debugging options: monitor, gdb stub, -s, -S, trace, magic breakpoint") {
