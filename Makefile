@@ -4,8 +4,11 @@
 BUILD_DIR ?= build
 MESON_TEST_ARGS ?= --timeout-multiplier 10
 X86LAB := $(BUILD_DIR)/frontend/x86lab
-# The main job until a real guest boots: the hello ROM on the bare machine.
-RUN_ARGS ?= --machine bare --bios $(BUILD_DIR)/tests/programs/hello.bin --debugcon stdio
+# A real guest: the demo boot floppy (firmware/demo_floppy.asm) on SeaBIOS, in the SDL window
+# when there is a display, else headless with COM1 on the terminal (Ctrl-A X quits).
+DEMO_FLOPPY := $(BUILD_DIR)/firmware/demo_floppy.img
+RUN_DISPLAY ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--nographic)
+RUN_ARGS ?= --fda $(DEMO_FLOPPY) --snapshot $(RUN_DISPLAY)
 
 .PHONY: all deps build run test bench clean
 
