@@ -769,6 +769,8 @@ Handler Selector::select() {
                        static_cast<uint8_t>((in_.raw.modrm.mod << 6) | (in_.raw.modrm.reg << 3) |
                                             in_.raw.modrm.rm),
                        in_.raw.modrm.mod != 3, memory_size, in_.operand_width == 32};
+    // The x87 records the opcode's ModRM in FOP.
+    insn_.aux = form.modrm;
     if (Handler h = select_x87(form)) return h;
     return fxsave_group ? nullptr : kEscape;
   }

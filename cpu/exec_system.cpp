@@ -119,6 +119,7 @@ void hlt(Cpu& cpu, const Insn&) {
 void wait(Cpu& cpu, const Insn&) {
   const uint32_t cr0 = cpu.regs().cr0;
   if ((cr0 & 0x2) && (cr0 & 0x8)) raise_fault(Vector::DeviceNotAvailable);  // MP and TS
+  if (cpu.model() == CpuModel::PentiumPro) x87_check_pending(cpu);          // a pending #MF
 }
 
 // A coprocessor instruction with no coprocessor present: the CPU computes the address and
@@ -154,8 +155,8 @@ void cpuid(Cpu& cpu, const Insn&) {
       break;
     case 1:
       a = 0x0619;  // family 6, model 1, stepping 9: a Pentium Pro
-      // Exactly what is implemented: TSC, MSR, CX8, CMOV.
-      d = (1u << 4) | (1u << 5) | (1u << 8) | (1u << 15);
+      // Exactly what is implemented: FPU, TSC, MSR, CX8, CMOV (and FCMOV with the FPU).
+      d = (1u << 0) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 15);
       break;
     default:
       break;

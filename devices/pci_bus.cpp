@@ -37,7 +37,8 @@ void PciFunction::set_config_dword(uint8_t offset, uint32_t value) {
 
 void PciFunction::set_writable(uint8_t offset, unsigned size, uint32_t mask) {
   for (unsigned i = 0; i < size; ++i) {
-    writable_[(offset + i) & 0xFF] = static_cast<uint8_t>(mask >> (8 * i));
+    // Ranges longer than a dword repeat the mask's four bytes.
+    writable_[(offset + i) & 0xFF] = static_cast<uint8_t>(mask >> (8 * (i % 4)));
   }
 }
 
