@@ -26,15 +26,27 @@ build: deps $(BUILD_DIR)/build.ninja
 run: build
 	$(X86LAB) $(RUN_ARGS)
 
-# Ends with one line `N passed, N failed` counted from meson's test log; exits non-zero when
-# any test failed.
-test: build
-	@rm -f $(BUILD_DIR)/meson-logs/testlog.json
+# Every test in build/, then the fast suites again in an ASan+UBSan build (build-sanitize/).
+# Ends with one line `N passed, N failed` counted from both meson test logs; exits non-zero
+# when any test failed.
+SANITIZE_DIR ?= $(BUILD_DIR)-sanitize
+SANITIZE_SUITES ?= --suite unit --suite cli --suite programs
+
+$(SANITIZE_DIR)/build.ninja:
+	meson setup $(SANITIZE_DIR) -Dsanitize=true -Dbuildtype=debugoptimized -Db_lundef=false
+
+test: build $(SANITIZE_DIR)/build.ninja
+	@rm -f $(BUILD_DIR)/meson-logs/testlog.json $(SANITIZE_DIR)/meson-logs/testlog.json
 	@meson test -C $(BUILD_DIR) --print-errorlogs $(MESON_TEST_ARGS); \
 	  meson_status=$$?; \
-	  python3 scripts/test_summary.py $(BUILD_DIR)/meson-logs/testlog.json; \
+	  ninja -C $(SANITIZE_DIR) && \
+	  meson test -C $(SANITIZE_DIR) --print-errorlogs $(MESON_TEST_ARGS) $(SANITIZE_SUITES); \
+	  sanitize_status=$$?; \
+	  python3 scripts/test_summary.py $(BUILD_DIR)/meson-logs/testlog.json \
+	    $(SANITIZE_DIR)/meson-logs/testlog.json; \
 	  summary_status=$$?; \
-	  if [ $$meson_status -ne 0 ] || [ $$summary_status -ne 0 ]; then exit 1; fi
+	  if [ $$meson_status -ne 0 ] || [ $$sanitize_status -ne 0 ] || \
+	     [ $$summary_status -ne 0 ]; then exit 1; fi
 
 # Speed against Bochs and QEMU (bench/run.py; docs/performance.md). Not part of `make test`: it
 # takes minutes and installs the peers. BENCH_ARGS="--scale 1e8 --reps 1" for a quick look.
@@ -43,4 +55,4 @@ bench: build
 	python3 bench/run.py --x86lab $(X86LAB) --work $(BUILD_DIR)/bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Counts meson's test results and prints one line: `N passed, N failed[, N skipped]`.
 
-Reads meson's testlog.json (one JSON object a line, one line a test). OK and EXPECTEDFAIL
+Reads one or more meson testlog.json files (one JSON object a line, one line a test). OK and EXPECTEDFAIL
 count as passed; FAIL, UNEXPECTEDPASS, TIMEOUT and ERROR as failed; SKIP as skipped.
 Exits 1 when any test failed or the log holds no tests, so `make test` fails with it.
 Conformance suites print a summary line of their own (`sst 8086: N passed, ...`); those lines
@@ -15,29 +15,30 @@ SKIPPED = {"SKIP"}
 
 
 def main() -> int:
-    path = sys.argv[1] if len(sys.argv) > 1 else "build/meson-logs/testlog.json"
+    paths = sys.argv[1:] or ["build/meson-logs/testlog.json"]
     passed = failed = skipped = 0
-    try:
-        with open(path, encoding="utf-8") as log:
-            for line in log:
-                line = line.strip()
-                if not line:
-                    continue
-                record = json.loads(line)
-                result = record.get("result", "ERROR")
-                for out_line in (record.get("stdout") or "").splitlines():
-                    if out_line.startswith("sst "):
-                        print(out_line)
-                if result in PASSED:
-                    passed += 1
-                elif result in SKIPPED:
-                    skipped += 1
-                else:
-                    failed += 1
-    except OSError as err:
-        print(f"test_summary: cannot read {path}: {err.strerror}; run meson test first",
-              file=sys.stderr)
-        failed = 1
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as log:
+                for line in log:
+                    line = line.strip()
+                    if not line:
+                        continue
+                    record = json.loads(line)
+                    result = record.get("result", "ERROR")
+                    for out_line in (record.get("stdout") or "").splitlines():
+                        if out_line.startswith("sst "):
+                            print(out_line)
+                    if result in PASSED:
+                        passed += 1
+                    elif result in SKIPPED:
+                        skipped += 1
+                    else:
+                        failed += 1
+        except OSError as err:
+            print(f"test_summary: cannot read {path}: {err.strerror}; run meson test first",
+                  file=sys.stderr)
+            failed += 1
     summary = f"{passed} passed, {failed} failed"
     if skipped:
         summary += f", {skipped} skipped"
