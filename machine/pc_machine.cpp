@@ -259,6 +259,7 @@ void PcMachine::wait_for_event(uint64_t deadline) {
     const auto wait =
         std::min<std::chrono::nanoseconds>(std::chrono::nanoseconds(deadline - now), kMaxSleep);
     if (console_) {
+      serial_.flush();
       console_->wait(wait);  // typing wakes the guest at once
     } else {
       std::this_thread::sleep_for(wait);
@@ -301,6 +302,7 @@ RunResult PcMachine::run() {
     }
     if (console_ && console_countdown_-- == 0) {
       console_countdown_ = kConsolePollSlices;
+      serial_.flush();  // a prompt has no newline: show it before the user answers it
       console_->poll();
       if (console_->quit_requested()) {
         result.reason = RunResult::Reason::Stopped;
