@@ -1,6 +1,7 @@
 #include "machine/pc_drives.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 namespace x86lab::machine {
 
@@ -43,9 +44,20 @@ void write_disk_params(devices::CmosRtc& rtc, uint8_t base, const DriveCmos::Dis
 std::unique_ptr<DiskImage> open_image(const std::string& path, DiskMedium medium,
                                       const MachineConfig& config) {
   if (path.empty()) return nullptr;
-  const DiskAccess access = config.snapshot               ? DiskAccess::Snapshot
-                            : medium == DiskMedium::CdRom ? DiskAccess::ReadOnly
-                                                          : DiskAccess::ReadWrite;
+  // A file without any write permission bit is write-protected even for root (who could
+  // open it for writing anyway): the guest sees a write-protected floppy or disk.
+  std::error_code ec;
+  const auto perms = std::filesystem::status(path, ec).permissions();
+  constexpr auto kAnyWrite = std::filesystem::perms::owner_write |
+                             std::filesystem::perms::group_write |
+                             std::filesystem::perms::others_write;
+  const bool write_protected = !ec && (perms & kAnyWrite) == std::filesystem::perms::none;
+  DiskAccess access = DiskAccess::ReadWrite;
+  if (config.snapshot) {
+    access = DiskAccess::Snapshot;
+  } else if (medium == DiskMedium::CdRom || write_protected) {
+    access = DiskAccess::ReadOnly;
+  }
   return std::make_unique<DiskImage>(path, medium, access);
 }
 

@@ -152,6 +152,19 @@ TEST_CASE("PcDrives opens the images, reports them to the CMOS, and refuses bad 
   CHECK_FALSE(cmos.disks[1].has_value());
   CHECK(cmos.boot_order == std::vector{BootDevice::Floppy});
 
+  // A file without write permission is write-protected, even for root.
+  TempImage locked(737'280, "ro");
+  std::filesystem::permissions(locked.path, std::filesystem::perms::owner_read);
+  machine::MachineConfig ro;
+  ro.floppy[0] = locked.path;
+  machine::PcDrives protected_drives(clock, memory);
+  protected_drives.open(ro);
+  const auto* image = protected_drives.floppy_controller().state().drives[0].image;
+  REQUIRE(image != nullptr);
+  CHECK(image->access() == devices::DiskAccess::ReadOnly);
+  CHECK(drives.floppy_controller().state().drives[1].image->access() ==
+        devices::DiskAccess::Snapshot);
+
   machine::MachineConfig bad;
   TempImage odd(1000, "odd");
   bad.floppy[0] = odd.path;
