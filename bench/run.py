@@ -27,7 +27,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import linux_workloads  # bench/linux_workloads.py: Linux boot and userland (Bochs, QEMU too)
+sys.dont_write_bytecode = True  # no __pycache__ in bench/ from the import below
+import linux_workloads  # noqa: E402  (bench/linux_workloads.py: Linux boot and userland)
 
 REPO = Path(__file__).resolve().parent.parent
 WORKLOAD_DIR = REPO / "bench" / "workloads"
