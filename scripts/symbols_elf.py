@@ -8,8 +8,10 @@ give) are not functions to it: `break start_kernel` fails. So every symbol at or
 (default 0xc1000000, the 686 kernel's _text) becomes a label in one NOBITS section placed at
 BASE: functions for t/T, objects otherwise. The file stays small (no section contents) and gdb
 still reads the code from the target. Names seen twice (static functions of the same name)
-keep their first address. Needs binutils' `as` and `ld`.
+keep their first address; each symbol has a size (functions up to the next symbol) so
+gdb does not name unrelated addresses after it. Needs binutils' `as` and `ld`.
 """
+import bisect
 import os
 import subprocess
 import sys
@@ -35,11 +37,19 @@ def main():
             seen.add(name)
             symbols.append((address, kind, name))
     symbols.sort()
+    starts = sorted({address for address, _, _ in symbols})
     for address, kind, name in symbols:
+        function = kind in "tT"
+        # A size keeps gdb from naming every later address after the last symbol before it
+        # (the stack in .data as linux_banner+3284552): a function ends where the next symbol
+        # starts; data symbols (only linux_banner) get 1, their true size being unknown.
+        following = starts[bisect.bisect_right(starts, address):]
+        size = (following[0] - address) if function and following else 1
         if kind.isupper():
             lines.append(f'.globl "{name}"\n')
         lines.append(f'.org 0x{address - base:x}\n'
-                     f'.type "{name}", {"@function" if kind in "tT" else "@object"}\n"{name}":\n')
+                     f'.type "{name}", {"@function" if function else "@object"}\n'
+                     f'.size "{name}", {size}\n"{name}":\n')
     with tempfile.TemporaryDirectory() as tmp:
         source = os.path.join(tmp, "symbols.s")
         obj = os.path.join(tmp, "symbols.o")

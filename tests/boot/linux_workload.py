@@ -15,7 +15,8 @@ host has:
   python   neither: hashlib for the checksums, gzip -d back to the data's md5, Python's sort,
            awk within 1e-9 (Python has no 80-bit intermediates)
 
-Then `poweroff -f` must end the emulator with exit code 0. Exits 77 (skipped) when the guest
+Then the kernel must still use the TSC as its clocksource (the watchdog compares it with the
+PIT), and `poweroff -f` must end the emulator with exit code 0. Exits 77 (skipped) when the guest
 cannot be built. Bounded by --max-instructions and a wall-clock timeout.
 """
 import hashlib
@@ -186,7 +187,24 @@ def main():
                      for m in LINE.finditer(guest.out[start:end.end()])]
             print("guest:\n" + "\n".join(lines))
             results = parse("\n".join(lines))
-        guest.wait_for(rb"[#$] ", end.end() if end else start, timeout=300)
+        # A minute of guest time after boot: the clocksource watchdog has compared the TSC with
+        # the PIT ~100 times. The TSC runs at guest time x 100 MHz and the kernel calibrates
+        # it against a PIT read at the present instruction, so it must still be the clock.
+        after = guest.wait_for(rb"[#$] ", end.end() if end else start, timeout=300)
+        start = after.end() if after else len(guest.out)
+        guest.type(b"echo CLOCK $(cat /sys/devices/system/clocksource/clocksource0/"
+                   b"current_clocksource) $(dmesg | grep -c 'TSC unstable') "
+                   b"$(dmesg | grep -o 'Detected [0-9.]* MHz')\n")
+        clock = guest.wait_for(rb"\nCLOCK (\S+) (\d+)([^\r\n]*)", start, timeout=300)
+        if not clock:
+            failures.append("no CLOCK line")
+        else:
+            print(f"clocksource {clock.group(1).decode()}, TSC marked unstable "
+                  f"{clock.group(2).decode()} times, {clock.group(3).decode().strip()}")
+            if clock.group(1) != b"tsc" or clock.group(2) != b"0":
+                failures.append("the kernel dropped the TSC clocksource: "
+                                + clock.group(0).decode(errors="replace").strip())
+        guest.wait_for(rb"[#$] ", clock.end() if clock else start, timeout=300)
         guest.type(b"poweroff -f\n")
     rc = guest.wait_exit()
 
