@@ -14,9 +14,9 @@ namespace x86lab::machine {
 namespace {
 
 // The most instructions a slice runs before the loop brings the clock up to date. Devices
-// read the clock when the guest polls them (PIT channel 2 through port 0x61 while SeaBIOS
-// calibrates the TSC), so this bounds how stale that reading can be: 20 us in deterministic
-// mode, about 1% of SeaBIOS's 1.7 ms calibration.
+// read the clock when the guest polls them, so this bounds how stale that reading can be (20
+// us in deterministic mode); the PIT and port 0x61, which guests time the TSC against, catch
+// up at each access instead (catch_up_clock).
 constexpr uint64_t kMaxSlice = 2048;
 
 // How often (in slices of at most kMaxSlice instructions) a running CPU looks for console
