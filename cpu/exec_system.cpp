@@ -144,6 +144,23 @@ void pop_cs_8086(Cpu& cpu, const Insn&) {
   cpu.request_block_exit();
 }
 
+// CPUID.1:EDX, exactly what is implemented (docs/cpu.md lists why each bit is or is not
+// claimed). Not claimed: VME (no virtual-interrupt extensions), MCE/MCA (no machine-check
+// architecture), PAE, APIC (the machine has no local APIC), MTRR, PAT, PSE-36, MMX.
+namespace cpuid_bit {
+constexpr uint32_t kFpu = 1u << 0;
+constexpr uint32_t kPse = 1u << 3;   // 4 MiB pages, CR4.PSE
+constexpr uint32_t kTsc = 1u << 4;   // RDTSC, CR4.TSD
+constexpr uint32_t kMsr = 1u << 5;   // RDMSR/WRMSR
+constexpr uint32_t kCx8 = 1u << 8;   // CMPXCHG8B
+constexpr uint32_t kSep = 1u << 11;  // SYSENTER/SYSEXIT and their MSRs
+constexpr uint32_t kPge = 1u << 13;  // global pages, CR4.PGE
+constexpr uint32_t kCmov = 1u << 15;  // CMOVcc (and FCMOVcc/FCOMI with the FPU)
+}  // namespace cpuid_bit
+constexpr uint32_t kCpuidFeatures = cpuid_bit::kFpu | cpuid_bit::kPse | cpuid_bit::kTsc |
+                                    cpuid_bit::kMsr | cpuid_bit::kCx8 | cpuid_bit::kSep |
+                                    cpuid_bit::kPge | cpuid_bit::kCmov;
+
 void cpuid(Cpu& cpu, const Insn&) {
   uint32_t a = 0, b = 0, c = 0, d = 0;
   switch (cpu.gpr(kEax)) {
@@ -155,8 +172,7 @@ void cpuid(Cpu& cpu, const Insn&) {
       break;
     case 1:
       a = 0x0619;  // family 6, model 1, stepping 9: a Pentium Pro
-      // Exactly what is implemented: FPU, TSC, MSR, CX8, CMOV (and FCMOV with the FPU).
-      d = (1u << 0) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 15);
+      d = kCpuidFeatures;
       break;
     default:
       break;

@@ -116,6 +116,13 @@ TEST_CASE("CPUID reports a family-6 GenuineIntel part and only implemented featu
   const uint32_t features = h.cpu.regs().gpr[cpu::kEdx];
   CHECK((features & 1) == 1);           // the x87
   CHECK((features & (1u << 15)) != 0);  // CMOV
+  CHECK((features & (1u << 3)) != 0);   // PSE: 4 MiB pages
+  CHECK((features & (1u << 13)) != 0);  // PGE: global pages
+  CHECK((features & (1u << 11)) != 0);  // SEP: SYSENTER/SYSEXIT
+  CHECK((features & (1u << 1)) == 0);   // no VME
+  CHECK((features & (1u << 6)) == 0);   // no PAE
+  CHECK((features & (1u << 9)) == 0);   // no local APIC
+  CHECK((features & (1u << 23)) == 0);  // no MMX
 }
 
 TEST_CASE("F3 0F BC runs as BSF on a P6, as the CPUs before BMI1 do") {
