@@ -93,6 +93,9 @@ void Cpu::reset() {
   regs_.seg[kCs].access = 0x9B;
   regs_.dr[6] = 0xFFFF0FF0;
   regs_.dr[7] = 0x400;
+  debug_trap_pending_ = false;
+  pending_debug_status_ = 0;
+  instruction_breakpoint_fault_ = false;
   cpl_ = 0;
   code_eip_mask_ = 0xFFFF;
   halted_ = false;
@@ -101,6 +104,7 @@ void Cpu::reset() {
   interrupt_shadow_ = false;
   sync_paging();
   flush_decoded_code();
+  sync_debug_registers();
 }
 
 void Cpu::sync_paging() {
@@ -367,6 +371,7 @@ bool contributory(uint8_t vector) { return vector == 0 || (vector >= 10 && vecto
 }  // namespace
 
 void Cpu::handle_fault(const CpuFault& fault) {
+  note_fault_resume_flag(fault);
   if (!fault.is_trap) regs_.eip = insn_eip_;
   exit_block_ = true;
   CpuFault current = fault;
@@ -429,6 +434,9 @@ uint64_t Cpu::run(uint64_t max_instructions) {
       last_stop_ = StopReason::Shutdown;
       break;
     }
+    // A data, I/O or task-switch debug trap comes before any external interrupt.
+    if (debug_trap_pending_ && !stop_requested_) [[unlikely]]
+      deliver_pending_debug_trap();
     const bool interruptible = (eflags_ & flag::kIf) && !interrupt_shadow_;
     interrupt_shadow_ = false;
     if (interruptible && pic_ && pic_->interrupt_pending()) deliver_external_interrupt();
@@ -440,7 +448,7 @@ uint64_t Cpu::run(uint64_t max_instructions) {
       last_stop_ = stop_reason_;
       break;
     }
-    if (eflags_ & flag::kTf) [[unlikely]] {
+    if (eflags_ & (flag::kTf | flag::kRf)) [[unlikely]] {
       executed += single_step_with_trap();
       continue;
     }
@@ -465,29 +473,6 @@ uint64_t Cpu::run(uint64_t max_instructions) {
   return executed;
 }
 
-uint64_t Cpu::single_step_with_trap() {
-  exit_block_ = false;
-  insn_eip_ = regs_.eip;
-  const Block* block;
-  try {
-    block = &block_at_eip();
-  } catch (const CpuFault& fault) {
-    handle_fault(fault);
-    return 0;
-  }
-  const uint64_t ran = execute_block(*block, starts_with_record(*block) ? 2 : 1);
-  blocks_.collect_garbage();
-  if (ran >= 1 && !exit_block_) {
-    // TF was set before the instruction: a debug trap after it.
-    try {
-      interrupt(static_cast<uint8_t>(Vector::Debug), regs_.eip);
-    } catch (const CpuFault& fault) {
-      handle_fault(fault);
-    }
-  }
-  return ran;
-}
-
 bool Cpu::step() {
   if (halted_) return false;
   const uint64_t before = retired_;
@@ -500,6 +485,7 @@ bool Cpu::step() {
     handle_fault(fault);
   }
   blocks_.collect_garbage();
+  if (debug_trap_pending_ && !stop_requested_) deliver_pending_debug_trap();
   return retired_ > before || !halted_;
 }
 
@@ -776,8 +762,10 @@ void Cpu::write_cr4(uint32_t value) {
   // TSD, DE, PSE, MCE, PGE, PCE: what is implemented. VME, PVI and PAE are not (CPUID does
   // not claim them), so setting them is a reserved-bit #GP.
   if (value & ~0x1DCu) raise_fault(Vector::GeneralProtection, 0);
+  const bool debug_extensions_changed = (regs_.cr4 ^ value) & 0x8u;
   regs_.cr4 = value;
   sync_paging();
+  if (debug_extensions_changed) sync_debug_registers();  // I/O breakpoints need CR4.DE
   exit_block_ = true;
 }
 

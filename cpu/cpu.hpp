@@ -139,6 +139,8 @@ class Cpu final : public bus::CodeWriteObserver {
   }
   // Handlers of the records the block builder inserts.
   void debug_record_reached();
+  // Whether an enabled DR execute breakpoint matches (and RF is clear); sets DR6's B bits.
+  bool instruction_breakpoint_reached(uint32_t linear);
   void magic_break_reached();
 
   // ---- Used by instruction handlers ----------------------------------------------------
@@ -270,6 +272,18 @@ class Cpu final : public bus::CodeWriteObserver {
   void return_far(unsigned operand_size, uint32_t release);
   void interrupt_return(unsigned operand_size);
   void inhibit_interrupts() { interrupt_shadow_ = true; }
+  // MOV SS and POP SS also hold back a single-step trap for one instruction.
+  void inhibit_interrupts_and_traps() {
+    interrupt_shadow_ = true;
+    ss_shadow_ = true;
+  }
+  // ---- Debug registers (cpu/debug_registers.cpp) ----------------------------------------
+  // MOV from/to DRn (the caller checked privilege): DR4/DR5 alias DR6/DR7 (#UD with CR4.DE),
+  // DR7.GD makes the access a #DB fault.
+  uint32_t read_debug_register(unsigned n);
+  void write_debug_register(unsigned n, uint32_t value);
+  // A #DB trap after the current instruction with these DR6 bits (BT after a task switch).
+  void request_debug_trap(uint32_t dr6_bits);
   void check_io_permission(uint16_t port, unsigned size);
   uint64_t time_stamp_counter() const { return retired_ + tsc_offset_; }
   bool read_msr(uint32_t index, uint64_t& value);
@@ -362,6 +376,14 @@ class Cpu final : public bus::CodeWriteObserver {
   void sync_paging();
   void flush_for_breakpoint(const CodeBreakpoint& breakpoint);
   void io_watch_check(uint16_t port, unsigned size, bool write, uint32_t value);
+  unsigned debug_register_alias(unsigned n);
+  // Rebuilds the breakpoints DR7 enables (records, watched pages, I/O ports).
+  void sync_debug_registers();
+  void data_breakpoint_hit(unsigned n);
+  void io_breakpoint_check(uint16_t port, unsigned size);
+  void deliver_debug_trap(uint32_t dr6_bits);
+  void deliver_pending_debug_trap();
+  void note_fault_resume_flag(const CpuFault& fault);
   void debug_stop(StopReason reason);
   bool starts_with_record(const Block& block) const;
 
@@ -389,6 +411,10 @@ class Cpu final : public bus::CodeWriteObserver {
   bool exit_block_ = false;
   bool stop_requested_ = false;
   bool interrupt_shadow_ = false;
+  bool ss_shadow_ = false;
+  bool debug_trap_pending_ = false;
+  uint32_t pending_debug_status_ = 0;  // DR6 bits of the pending #DB trap
+  bool instruction_breakpoint_fault_ = false;
   StopReason last_stop_ = StopReason::Budget;
   StopReason stop_reason_ = StopReason::Requested;  // what a pending stop request reports
   std::unique_ptr<DebugHooks> debug_;

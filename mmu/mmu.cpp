@@ -130,7 +130,7 @@ uint32_t Mmu::translate(uint32_t linear, Access access, bool user) {
   // A page whose dirty bit is still clear takes the slow path on its first write, which sets it.
   e.write_tag[0] = (write_ok && dirty) ? fast_write : kInvalid;
   e.write_tag[1] = (user_write_ok && dirty) ? fast_write : kInvalid;
-  if (!watches_.empty()) [[unlikely]]
+  if (!active_watches_.empty()) [[unlikely]]
     slow_down_watched(e, page, phys_page);
   return phys_page | (linear & ~kPageMask);
 }
@@ -147,7 +147,7 @@ uint32_t Mmu::read_slow(uint32_t linear, unsigned size, bool user) {
           (lin & kPageMask) == (linear & kPageMask) ? first + i : second + (lin & ~kPageMask);
       value |= uint32_t{memory_.read<uint8_t>(phys)} << (8 * i);
     }
-    if (!watches_.empty()) [[unlikely]]
+    if (!active_watches_.empty()) [[unlikely]]
       check_watches(linear, first, size, false, value);
     return value;
   }
@@ -164,7 +164,7 @@ uint32_t Mmu::read_slow(uint32_t linear, unsigned size, bool user) {
       value = memory_.read<uint32_t>(phys);
       break;
   }
-  if (!watches_.empty()) [[unlikely]]
+  if (!active_watches_.empty()) [[unlikely]]
     check_watches(linear, phys, size, false, value);
   return value;
 }
@@ -179,12 +179,12 @@ void Mmu::write_slow(uint32_t linear, unsigned size, uint32_t value, bool user) 
           (lin & kPageMask) == (linear & kPageMask) ? first + i : second + (lin & ~kPageMask);
       memory_.write<uint8_t>(phys, static_cast<uint8_t>(value >> (8 * i)));
     }
-    if (!watches_.empty()) [[unlikely]]
+    if (!active_watches_.empty()) [[unlikely]]
       check_watches(linear, first, size, true, value);
     return;
   }
   const uint32_t phys = physical_for(linear, Access::Write, user);
-  if (!watches_.empty()) [[unlikely]]
+  if (!active_watches_.empty()) [[unlikely]]
     check_watches(linear, phys, size, true, value);
   switch (size) {
     case 1:
@@ -201,7 +201,7 @@ void Mmu::write_slow(uint32_t linear, unsigned size, uint32_t value, bool user) 
 
 void Mmu::slow_down_watched(Entry& e, uint32_t page, uint32_t phys_page) {
   uint8_t kinds = 0;
-  for (const Watch& w : watches_) {
+  for (const Watch& w : active_watches_) {
     const uint32_t base = w.physical ? phys_page : page;
     const uint32_t last = w.address + (w.length ? w.length - 1 : 0);
     // Overlaps [base, base + 4 KiB)?
@@ -218,13 +218,16 @@ void Mmu::slow_down_watched(Entry& e, uint32_t page, uint32_t phys_page) {
 void Mmu::check_watches(uint32_t linear, uint32_t physical, unsigned size, bool write,
                         uint32_t value) {
   const uint8_t kind = write ? 2 : 1;
-  for (const Watch& w : watches_) {
-    if (!(w.kinds & kind)) continue;
+  // The first debugger watchpoint that matches is reported, and every guest DR breakpoint
+  // (several can hit at once, each setting its B bit).
+  bool debugger_reported = false;
+  for (const Watch& w : active_watches_) {
+    if (!(w.kinds & kind) || (w.id >= 0 && debugger_reported)) continue;
     const uint32_t at = w.physical ? physical : linear;
     const uint32_t last = w.address + (w.length ? w.length - 1 : 0);
     if (at + (size - 1) < w.address || at > last) continue;
     if (watch_listener_) watch_listener_(WatchHit{w.id, linear, physical, size, write, value});
-    return;
+    if (w.id >= 0) debugger_reported = true;
   }
 }
 

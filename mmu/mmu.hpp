@@ -101,9 +101,16 @@ class Mmu {
   // Debugger watchpoints. Setting them flushes the TLB so watched pages refill as slow.
   void set_watches(std::vector<Watch> watches) {
     watches_ = std::move(watches);
-    flush_all();
+    merge_watches();
   }
   const std::vector<Watch>& watches() const { return watches_; }
+  // The guest's DR data breakpoints, kept apart from the debugger's list (which the monitor
+  // and gdb stub show); same mechanism, negative ids.
+  void set_guest_watches(std::vector<Watch> watches) {
+    guest_watches_ = std::move(watches);
+    merge_watches();
+  }
+  const std::vector<Watch>& guest_watches() const { return guest_watches_; }
   void set_watch_listener(std::function<void(const WatchHit&)> listener) {
     watch_listener_ = std::move(listener);
   }
@@ -134,6 +141,11 @@ class Mmu {
   void slow_down_watched(Entry& e, uint32_t page, uint32_t phys_page);
   void check_watches(uint32_t linear, uint32_t physical, unsigned size, bool write, uint32_t value);
   [[noreturn]] void page_fault(uint32_t linear, bool present, Access access, bool user);
+  void merge_watches() {
+    active_watches_ = watches_;
+    active_watches_.insert(active_watches_.end(), guest_watches_.begin(), guest_watches_.end());
+    flush_all();
+  }
 
   bus::PhysicalMemory& memory_;
   uint32_t& cr2_;
@@ -142,6 +154,8 @@ class Mmu {
   uint64_t generation_ = 1;
   std::array<Entry, kEntries> tlb_{};
   std::vector<Watch> watches_;
+  std::vector<Watch> guest_watches_;
+  std::vector<Watch> active_watches_;  // both, as the slow path checks them
   std::function<void(const WatchHit&)> watch_listener_;
 };
 

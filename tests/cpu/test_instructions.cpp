@@ -116,6 +116,7 @@ TEST_CASE("CPUID reports a family-6 GenuineIntel part and only implemented featu
   const uint32_t features = h.cpu.regs().gpr[cpu::kEdx];
   CHECK((features & 1) == 1);           // the x87
   CHECK((features & (1u << 15)) != 0);  // CMOV
+  CHECK((features & (1u << 2)) != 0);   // DE: I/O breakpoints
   CHECK((features & (1u << 3)) != 0);   // PSE: 4 MiB pages
   CHECK((features & (1u << 13)) != 0);  // PGE: global pages
   CHECK((features & (1u << 11)) != 0);  // SEP: SYSENTER/SYSEXIT
