@@ -105,6 +105,7 @@ void Cpu::reset() {
   sync_paging();
   flush_decoded_code();
   sync_debug_registers();
+  sync_alignment_check();
 }
 
 void Cpu::sync_paging() {
@@ -127,6 +128,7 @@ void Cpu::set_eflags(uint32_t value) {
   lazy_.op = FlagOp::None;
   eflags_ = (value & writable) | eflags_fixed_ones_;
   if (was_v86 != v86_mode()) exit_block_ = true;
+  sync_alignment_check();
 }
 
 void Cpu::materialize_flags() {
@@ -509,6 +511,7 @@ void Cpu::interrupt(uint8_t vector, uint32_t return_eip, InterruptSource source,
   push<uint16_t>(regs_.seg[kCs].selector);
   push<uint16_t>(static_cast<uint16_t>(return_eip));
   eflags_ &= ~(flag::kIf | flag::kTf | flag::kAc | flag::kRf);
+  sync_alignment_check();
   load_segment_real(kCs, new_cs);
   regs_.eip = new_ip;
 }
@@ -737,6 +740,7 @@ void Cpu::write_cr0(uint32_t value) {
   }
   if (!protected_mode()) cpl_ = 0;
   sync_paging();
+  sync_alignment_check();
   exit_block_ = true;
 }
 

@@ -285,6 +285,15 @@ class Cpu final : public bus::CodeWriteObserver {
   // A #DB trap after the current instruction with these DR6 bits (BT after a task switch).
   void request_debug_trap(uint32_t dr6_bits);
   void check_io_permission(uint16_t port, unsigned size);
+  // #AC(0) for an operand whose natural alignment is more than its accesses' (8-byte x87 and
+  // CMPXCHG8B operands): one branch in those handlers only. Word and dword accesses are
+  // checked by the MMU's slow path.
+  void check_alignment(unsigned seg, uint32_t offset, uint32_t alignment) {
+    if (alignment_check_ && cpl_ == 3 && ((regs_.seg[seg].base + offset) & (alignment - 1)))
+        [[unlikely]] {
+      raise_fault(Vector::AlignmentCheck, 0);
+    }
+  }
   uint64_t time_stamp_counter() const { return retired_ + tsc_offset_; }
   bool read_msr(uint32_t index, uint64_t& value);
   bool write_msr(uint32_t index, uint64_t value);
@@ -384,6 +393,14 @@ class Cpu final : public bus::CodeWriteObserver {
   void deliver_debug_trap(uint32_t dr6_bits);
   void deliver_pending_debug_trap();
   void note_fault_resume_flag(const CpuFault& fault);
+  // CR0.AM and EFLAGS.AC changed (CR0 writes, EFLAGS loads, real-mode interrupts).
+  void sync_alignment_check() {
+    const bool on =
+        model_ == CpuModel::PentiumPro && (regs_.cr0 & (1u << 18)) && (eflags_ & flag::kAc);
+    if (on == alignment_check_) return;
+    alignment_check_ = on;
+    mmu_.set_alignment_check(on);
+  }
   void debug_stop(StopReason reason);
   bool starts_with_record(const Block& block) const;
 
@@ -412,6 +429,7 @@ class Cpu final : public bus::CodeWriteObserver {
   bool stop_requested_ = false;
   bool interrupt_shadow_ = false;
   bool ss_shadow_ = false;
+  bool alignment_check_ = false;  // CR0.AM and EFLAGS.AC (checked at CPL 3)
   bool debug_trap_pending_ = false;
   uint32_t pending_debug_status_ = 0;  // DR6 bits of the pending #DB trap
   bool instruction_breakpoint_fault_ = false;

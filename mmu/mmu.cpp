@@ -132,10 +132,16 @@ uint32_t Mmu::translate(uint32_t linear, Access access, bool user) {
   e.write_tag[1] = (user_write_ok && dirty) ? fast_write : kInvalid;
   if (!active_watches_.empty()) [[unlikely]]
     slow_down_watched(e, page, phys_page);
+  if (alignment_check_) [[unlikely]] {
+    if (e.read_tag[1] != kInvalid) e.read_tag[1] = (e.read_tag[1] & kPageMask) | kSlowFlag;
+    if (e.write_tag[1] != kInvalid) e.write_tag[1] = (e.write_tag[1] & kPageMask) | kSlowFlag;
+  }
   return phys_page | (linear & ~kPageMask);
 }
 
 uint32_t Mmu::read_slow(uint32_t linear, unsigned size, bool user) {
+  if (alignment_check_ && user && (linear & (size - 1))) [[unlikely]]
+    raise_fault(Vector::AlignmentCheck, 0);
   if ((linear & ~kPageMask) + size > bus::kPageSize) {
     // Crosses a page: translate both pages first so a fault leaves nothing half done.
     const uint32_t first = physical_for(linear, Access::Read, user);
@@ -170,6 +176,8 @@ uint32_t Mmu::read_slow(uint32_t linear, unsigned size, bool user) {
 }
 
 void Mmu::write_slow(uint32_t linear, unsigned size, uint32_t value, bool user) {
+  if (alignment_check_ && user && (linear & (size - 1))) [[unlikely]]
+    raise_fault(Vector::AlignmentCheck, 0);
   if ((linear & ~kPageMask) + size > bus::kPageSize) {
     const uint32_t first = physical_for(linear, Access::Write, user);
     const uint32_t second = physical_for((linear + size - 1) & kPageMask, Access::Write, user);

@@ -54,6 +54,13 @@ class Mmu {
 
   void configure(const PagingConfig& config);
   void set_config_keep_tlb(const PagingConfig& config) { config_ = config; }
+  // Alignment checking (CR0.AM and EFLAGS.AC): user accesses then all take the slow path,
+  // which raises #AC(0) for a misaligned one; the fast path stays one compare.
+  void set_alignment_check(bool on) {
+    if (on == alignment_check_) return;
+    alignment_check_ = on;
+    flush_all();
+  }
   void set_a20_mask(uint32_t mask);
   uint32_t a20_mask() const { return a20_mask_; }
   bool paging() const { return config_.enabled; }
@@ -151,6 +158,7 @@ class Mmu {
   uint32_t& cr2_;
   PagingConfig config_;
   uint32_t a20_mask_ = 0xFFFFFFFF;
+  bool alignment_check_ = false;
   uint64_t generation_ = 1;
   std::array<Entry, kEntries> tlb_{};
   std::vector<Watch> watches_;
