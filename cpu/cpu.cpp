@@ -763,9 +763,9 @@ void Cpu::write_cr3(uint32_t value) {
 }
 
 void Cpu::write_cr4(uint32_t value) {
-  // TSD, DE, PSE, MCE, PGE, PCE: what is implemented. VME, PVI and PAE are not (CPUID does
+  // TSD, DE, PSE, MCE, PGE, PCE, OSFXSR: what is implemented. VME, PVI and PAE are not (CPUID does
   // not claim them), so setting them is a reserved-bit #GP.
-  if (value & ~0x1DCu) raise_fault(Vector::GeneralProtection, 0);
+  if (value & ~0x3DCu) raise_fault(Vector::GeneralProtection, 0);
   const bool debug_extensions_changed = (regs_.cr4 ^ value) & 0x8u;
   regs_.cr4 = value;
   sync_paging();

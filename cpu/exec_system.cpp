@@ -149,18 +149,20 @@ void pop_cs_8086(Cpu& cpu, const Insn&) {
 // architecture), PAE, APIC (the machine has no local APIC), MTRR, PAT, PSE-36, MMX.
 namespace cpuid_bit {
 constexpr uint32_t kFpu = 1u << 0;
-constexpr uint32_t kDe = 1u << 2;     // debug extensions: CR4.DE, I/O breakpoints, DR4/DR5 #UD
-constexpr uint32_t kPse = 1u << 3;    // 4 MiB pages, CR4.PSE
-constexpr uint32_t kTsc = 1u << 4;    // RDTSC, CR4.TSD
-constexpr uint32_t kMsr = 1u << 5;    // RDMSR/WRMSR
-constexpr uint32_t kCx8 = 1u << 8;    // CMPXCHG8B
-constexpr uint32_t kSep = 1u << 11;   // SYSENTER/SYSEXIT and their MSRs
-constexpr uint32_t kPge = 1u << 13;   // global pages, CR4.PGE
-constexpr uint32_t kCmov = 1u << 15;  // CMOVcc (and FCMOVcc/FCOMI with the FPU)
+constexpr uint32_t kDe = 1u << 2;    // debug extensions: CR4.DE, I/O breakpoints, DR4/DR5 #UD
+constexpr uint32_t kPse = 1u << 3;   // 4 MiB pages, CR4.PSE
+constexpr uint32_t kTsc = 1u << 4;   // RDTSC, CR4.TSD
+constexpr uint32_t kMsr = 1u << 5;   // RDMSR/WRMSR
+constexpr uint32_t kCx8 = 1u << 8;   // CMPXCHG8B
+constexpr uint32_t kSep = 1u << 11;  // SYSENTER/SYSEXIT and their MSRs
+constexpr uint32_t kPge = 1u << 13;  // global pages, CR4.PGE
+constexpr uint32_t kCmov = 1u << 15;
+constexpr uint32_t kFxsr = 1u << 24;  // FXSAVE/FXRSTOR, CR4.OSFXSR (no SSE: docs/cpu.md)  // CMOVcc
+                                      // (and FCMOVcc/FCOMI with the FPU)
 }  // namespace cpuid_bit
-constexpr uint32_t kCpuidFeatures = cpuid_bit::kFpu | cpuid_bit::kDe | cpuid_bit::kPse |
-                                    cpuid_bit::kTsc | cpuid_bit::kMsr | cpuid_bit::kCx8 |
-                                    cpuid_bit::kSep | cpuid_bit::kPge | cpuid_bit::kCmov;
+constexpr uint32_t kCpuidFeatures =
+    cpuid_bit::kFpu | cpuid_bit::kDe | cpuid_bit::kPse | cpuid_bit::kTsc | cpuid_bit::kMsr |
+    cpuid_bit::kCx8 | cpuid_bit::kSep | cpuid_bit::kPge | cpuid_bit::kCmov | cpuid_bit::kFxsr;
 
 void cpuid(Cpu& cpu, const Insn&) {
   uint32_t a = 0, b = 0, c = 0, d = 0;

@@ -1235,6 +1235,9 @@ Handler x87_register_handler(uint16_t fop) {
   return h ? h : &invalid_x87;
 }
 
+uint16_t x87_tag_of(const Float80& value) { return tag_of(value); }
+void x87_refresh_error_summary(Cpu& cpu) { refresh_error_summary(cpu); }
+
 Handler x87_memory_handler(uint8_t op_reg) { return kMemoryHandlers[op_reg & 63]; }
 
 }  // namespace x86lab::cpu

@@ -124,6 +124,8 @@ TEST_CASE("CPUID reports a family-6 GenuineIntel part and only implemented featu
   CHECK((features & (1u << 6)) == 0);   // no PAE
   CHECK((features & (1u << 9)) == 0);   // no local APIC
   CHECK((features & (1u << 23)) == 0);  // no MMX
+  CHECK((features & (1u << 24)) != 0);  // FXSR: FXSAVE/FXRSTOR
+  CHECK((features & (1u << 25)) == 0);  // no SSE
 }
 
 TEST_CASE("F3 0F BC runs as BSF on a P6, as the CPUs before BMI1 do") {
