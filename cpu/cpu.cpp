@@ -736,7 +736,8 @@ void Cpu::write_cr0(uint32_t value) {
     regs_.cr0 = 0xFFF0 | (value & 0xF) | (regs_.cr0 & 1);  // PE cannot be cleared on a 286
   } else {
     if ((value & 0x80000000u) && !(value & 1)) raise_fault(Vector::GeneralProtection, 0);
-    regs_.cr0 = (value & 0xE005003F) | (model_ == CpuModel::PentiumPro ? 0x10 : 0);
+    // The 386 has PG, ET, TS, EM, MP and PE only; NE, WP, AM, NW and CD came with the 486.
+    regs_.cr0 = model_ == CpuModel::PentiumPro ? (value & 0xE005003F) | 0x10 : value & 0x8000001F;
   }
   if (!protected_mode()) cpl_ = 0;
   sync_paging();

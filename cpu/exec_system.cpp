@@ -301,6 +301,7 @@ void mov_to_cr(Cpu& cpu, const Insn& insn) {
       cpu.write_cr3(value);
       break;
     case 4:
+      if (cpu.model() != CpuModel::PentiumPro) raise_fault(Vector::InvalidOpcode);  // no CR4
       cpu.write_cr4(value);
       break;
     default:
@@ -323,6 +324,7 @@ void mov_from_cr(Cpu& cpu, const Insn& insn) {
       value = r.cr3;
       break;
     case 4:
+      if (cpu.model() != CpuModel::PentiumPro) raise_fault(Vector::InvalidOpcode);
       value = r.cr4;
       break;
     default:

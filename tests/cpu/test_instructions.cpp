@@ -136,3 +136,20 @@ TEST_CASE("F3 0F BC runs as BSF on a P6, as the CPUs before BMI1 do") {
   h.run_to_halt();
   CHECK(h.cpu.regs().gpr[cpu::kEbx] == 4);
 }
+
+TEST_CASE("a 386 keeps only its own CR0 bits and has no CR4") {
+  for (const auto model : {CpuModel::I80386, CpuModel::PentiumPro}) {
+    tests::RealModeHarness h(model);
+    // mov eax, 0x00010020 (WP, NE) / mov cr0, eax / mov ebx, cr0 / hlt
+    h.load({0x66, 0xB8, 0x20, 0x00, 0x01, 0x00, 0x0F, 0x22, 0xC0, 0x0F, 0x20, 0xC3, 0xF4});
+    h.run_to_halt();
+    CHECK(h.cpu.regs().gpr[cpu::kEbx] == (model == CpuModel::I80386 ? 0x00000000u : 0x00010030u));
+  }
+  tests::RealModeHarness h(CpuModel::I80386);
+  h.load({0xF4}, 0x40);  // the #UD handler
+  h.memory.write<uint16_t>(6 * 4, 0x40);
+  h.memory.write<uint16_t>(6 * 4 + 2, tests::RealModeHarness::kCodeSegment);
+  h.load({0x0F, 0x20, 0xE0, 0xF4});  // mov eax, cr4 / hlt
+  h.run_to_halt();
+  CHECK(h.cpu.regs().eip == 0x41);  // halted in the #UD handler
+}
