@@ -3,15 +3,19 @@
 ; MOV DRn in ring 3, instruction breakpoints (a fault, RF to resume past them, RF cleared after
 ; one instruction, RF pushed for other faults), data write and read/write breakpoints with
 ; lengths 1, 2 and 4 (traps), I/O breakpoints with CR4.DE, and TF single-step traps with the
-; MOV SS shadow (BS).
+; MOV SS shadow (BS), and the T bit of a TSS (BT).
 %include "pm.inc"
 
         PROGRAM "pm_debug"
 
         GDT_BEGIN
+SEL_TTASK     equ $ - gdt_start     ; a task whose TSS has the T bit
+        DESC TTASK_BASE, 0x67, 0x89, 0
         GDT_END
 
 CODE_LINEAR     equ 0xF0000               ; the base of SEL_KCODE
+TTASK_BASE      equ SCRATCH + 0x1000
+TTASK_STACK     equ SCRATCH + 0x3000
 DATA_BP         equ SCRATCH + 0x100
 
 ; user_vars: what db_handler records
@@ -391,7 +395,34 @@ ss_bp_after:
         CHECK_EQ dword [db_count], 2, "RF set by the step handler passes the breakpoint"
         CHECK_EQ dword [db_eip], ss_bp_after, "... and the next step traps after it"
 
+
+        ; ---- the TSS T bit ----
+        mov edi, TTASK_BASE
+        mov ecx, 0x68 / 4
+        xor eax, eax
+        rep stosd
+        mov dword [TTASK_BASE + 0x20], ttask_entry      ; EIP
+        mov dword [TTASK_BASE + 0x24], 0x2              ; EFLAGS
+        mov dword [TTASK_BASE + 0x38], TTASK_STACK      ; ESP
+        mov dword [TTASK_BASE + 0x48], SEL_KDATA        ; ES
+        mov dword [TTASK_BASE + 0x4C], SEL_KCODE        ; CS
+        mov dword [TTASK_BASE + 0x50], SEL_KDATA        ; SS
+        mov dword [TTASK_BASE + 0x54], SEL_KDATA        ; DS
+        mov word [TTASK_BASE + 0x64], 1                 ; T
+        mov word [TTASK_BASE + 0x66], 0x68
+        xor eax, eax
+        mov dr6, eax
+        mov dword [fault_vector], NONE
+        jmp SEL_TTASK:0                 ; the task jumps back to here
+        CHECK_FAULT "a switch to a TSS with T set is #DB", 1, NONE
+        CHECK_EQ dword [fault_eip], ttask_entry, "the T-bit trap comes before the task's first instruction"
+        mov ebx, dr6
+        and ebx, 1 << 15
+        CHECK_EQ ebx, 1 << 15, "the T-bit trap sets DR6.BT"
         jmp finish
+
+ttask_entry:
+        jmp SEL_TSS0:0
 
 ; The ring-3 part of the privilege test.
 r3_movdr:
