@@ -487,6 +487,7 @@ bool Cpu::step() {
     handle_fault(fault);
   }
   blocks_.collect_garbage();
+  if (retired_ > before) eflags_ &= ~flag::kRf;  // RF lasts one instruction
   if (debug_trap_pending_ && !stop_requested_) deliver_pending_debug_trap();
   return retired_ > before || !halted_;
 }
