@@ -153,3 +153,23 @@ TEST_CASE("a 386 keeps only its own CR0 bits and has no CR4") {
   h.run_to_halt();
   CHECK(h.cpu.regs().eip == 0x41);  // halted in the #UD handler
 }
+
+TEST_CASE("FXSAVE is #UD on a 386 and stores the FCW on a P6") {
+  constexpr uint32_t kBase = uint32_t{tests::RealModeHarness::kCodeSegment} << 4;
+  for (const auto model : {CpuModel::I80386, CpuModel::PentiumPro}) {
+    tests::RealModeHarness h(model);
+    h.load({0xF4}, 0x40);  // the #UD handler
+    h.memory.write<uint16_t>(6 * 4, 0x40);
+    h.memory.write<uint16_t>(6 * 4 + 2, tests::RealModeHarness::kCodeSegment);
+    h.memory.write<uint16_t>(kBase + 0x200, 0xAAAA);
+    h.load({0x0F, 0xAE, 0x06, 0x00, 0x02, 0xF4});  // fxsave [0x200] / hlt
+    h.run_to_halt();
+    if (model == CpuModel::I80386) {
+      CHECK(h.cpu.regs().eip == 0x41);
+      CHECK(h.memory.read<uint16_t>(kBase + 0x200) == 0xAAAA);
+    } else {
+      CHECK(h.cpu.regs().eip == 6);
+      CHECK(h.memory.read<uint16_t>(kBase + 0x200) == 0x0040);  // the power-on FCW
+    }
+  }
+}
