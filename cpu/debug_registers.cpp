@@ -189,6 +189,9 @@ void Cpu::note_fault_resume_flag(const CpuFault& fault) {
   const bool breakpoint = instruction_breakpoint_fault_;
   instruction_breakpoint_fault_ = false;
   if (fault.is_trap || !at_least(model_, CpuModel::I80386)) return;
+  // The faulting instruction did not complete: its data breakpoint hits are dropped.
+  debug_trap_pending_ = false;
+  pending_debug_status_ = 0;
   if (!(breakpoint && fault.vector == static_cast<uint8_t>(Vector::Debug))) eflags_ |= flag::kRf;
 }
 
