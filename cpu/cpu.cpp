@@ -655,7 +655,7 @@ bool Cpu::write_msr(uint32_t index, uint64_t value) {
   if (model_ != CpuModel::PentiumPro) return false;
   switch (index) {
     case 0x10:
-      tsc_offset_ = value - retired_;
+      tsc_offset_ = value - tsc_reference();
       return true;
     case 0x1B:
       msr_.apic_base = value;

@@ -86,6 +86,17 @@ class Cpu final : public bus::CodeWriteObserver {
   uint64_t instructions_retired() const { return retired_; }
 
   void set_interrupt_controller(InterruptController* pic) { pic_ = pic; }
+  // What RDTSC counts: retired instructions by default, or the ticks of a clock the machine
+  // keeps (the pc machine in real time: guest nanoseconds / 10). RDTSC is not a hot
+  // instruction, so a call through a plain function pointer costs nothing that matters. The
+  // count stays continuous across the switch; WRMSR 0x10 still sets it.
+  using TscSource = uint64_t (*)(void* context);
+  void set_tsc_source(TscSource source, void* context) {
+    const uint64_t current = time_stamp_counter();
+    tsc_source_ = source;
+    tsc_context_ = context;
+    tsc_offset_ = current - tsc_reference();
+  }
   void set_a20(bool enabled);
   bool a20() const { return mmu_.a20_mask() & (1u << 20); }
 
@@ -294,7 +305,8 @@ class Cpu final : public bus::CodeWriteObserver {
       raise_fault(Vector::AlignmentCheck, 0);
     }
   }
-  uint64_t time_stamp_counter() const { return retired_ + tsc_offset_; }
+  uint64_t tsc_reference() const { return tsc_source_ ? tsc_source_(tsc_context_) : retired_; }
+  uint64_t time_stamp_counter() const { return tsc_reference() + tsc_offset_; }
   bool read_msr(uint32_t index, uint64_t& value);
   bool write_msr(uint32_t index, uint64_t value);
   void write_cr0(uint32_t value);
@@ -439,6 +451,8 @@ class Cpu final : public bus::CodeWriteObserver {
   std::atomic<bool> async_stop_{false};
   bool io_watch_active_ = false;
   uint64_t tsc_offset_ = 0;
+  TscSource tsc_source_ = nullptr;
+  void* tsc_context_ = nullptr;
   uint32_t code_eip_mask_ = 0xFFFF;  // IP wraps at 64 KiB in 16-bit code
   std::unique_ptr<Block> uncached_block_;
   static constexpr unsigned kJumpCacheSize = 4096;
