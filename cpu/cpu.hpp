@@ -150,6 +150,8 @@ class Cpu final : public bus::CodeWriteObserver {
   }
   // Handlers of the records the block builder inserts.
   void debug_record_reached();
+  // Whether an enabled DR execute breakpoint matches (and RF is clear); sets DR6's B bits.
+  bool instruction_breakpoint_reached(uint32_t linear);
   void magic_break_reached();
 
   // ---- Used by instruction handlers ----------------------------------------------------
@@ -281,7 +283,28 @@ class Cpu final : public bus::CodeWriteObserver {
   void return_far(unsigned operand_size, uint32_t release);
   void interrupt_return(unsigned operand_size);
   void inhibit_interrupts() { interrupt_shadow_ = true; }
+  // MOV SS and POP SS also hold back a single-step trap for one instruction.
+  void inhibit_interrupts_and_traps() {
+    interrupt_shadow_ = true;
+    ss_shadow_ = true;
+  }
+  // ---- Debug registers (cpu/debug_registers.cpp) ----------------------------------------
+  // MOV from/to DRn (the caller checked privilege): DR4/DR5 alias DR6/DR7 (#UD with CR4.DE),
+  // DR7.GD makes the access a #DB fault.
+  uint32_t read_debug_register(unsigned n);
+  void write_debug_register(unsigned n, uint32_t value);
+  // A #DB trap after the current instruction with these DR6 bits (BT after a task switch).
+  void request_debug_trap(uint32_t dr6_bits);
   void check_io_permission(uint16_t port, unsigned size);
+  // #AC(0) for an operand whose natural alignment is more than its accesses' (8-byte x87 and
+  // CMPXCHG8B operands): one branch in those handlers only. Word and dword accesses are
+  // checked by the MMU's slow path.
+  void check_alignment(unsigned seg, uint32_t offset, uint32_t alignment) {
+    if (alignment_check_ && cpl_ == 3 && ((regs_.seg[seg].base + offset) & (alignment - 1)))
+        [[unlikely]] {
+      raise_fault(Vector::AlignmentCheck, 0);
+    }
+  }
   uint64_t tsc_reference() const { return tsc_source_ ? tsc_source_(tsc_context_) : retired_; }
   uint64_t time_stamp_counter() const { return tsc_reference() + tsc_offset_; }
   bool read_msr(uint32_t index, uint64_t& value);
@@ -374,6 +397,22 @@ class Cpu final : public bus::CodeWriteObserver {
   void sync_paging();
   void flush_for_breakpoint(const CodeBreakpoint& breakpoint);
   void io_watch_check(uint16_t port, unsigned size, bool write, uint32_t value);
+  unsigned debug_register_alias(unsigned n);
+  // Rebuilds the breakpoints DR7 enables (records, watched pages, I/O ports).
+  void sync_debug_registers();
+  void data_breakpoint_hit(unsigned n);
+  void io_breakpoint_check(uint16_t port, unsigned size);
+  void deliver_debug_trap(uint32_t dr6_bits);
+  void deliver_pending_debug_trap();
+  void note_fault_resume_flag(const CpuFault& fault);
+  // CR0.AM and EFLAGS.AC changed (CR0 writes, EFLAGS loads, real-mode interrupts).
+  void sync_alignment_check() {
+    const bool on =
+        model_ == CpuModel::PentiumPro && (regs_.cr0 & (1u << 18)) && (eflags_ & flag::kAc);
+    if (on == alignment_check_) return;
+    alignment_check_ = on;
+    mmu_.set_alignment_check(on);
+  }
   void debug_stop(StopReason reason);
   bool starts_with_record(const Block& block) const;
 
@@ -401,6 +440,11 @@ class Cpu final : public bus::CodeWriteObserver {
   bool exit_block_ = false;
   bool stop_requested_ = false;
   bool interrupt_shadow_ = false;
+  bool ss_shadow_ = false;
+  bool alignment_check_ = false;  // CR0.AM and EFLAGS.AC (checked at CPL 3)
+  bool debug_trap_pending_ = false;
+  uint32_t pending_debug_status_ = 0;  // DR6 bits of the pending #DB trap
+  bool instruction_breakpoint_fault_ = false;
   StopReason last_stop_ = StopReason::Budget;
   StopReason stop_reason_ = StopReason::Requested;  // what a pending stop request reports
   std::unique_ptr<DebugHooks> debug_;
