@@ -174,6 +174,10 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
       ("bios", po::value<std::string>()->value_name("FILE"),
        "raw ROM image mapped to end at 1 MiB and at 4 GiB (default: SeaBIOS from Debian's "
        "seabios package on pc, the built-in demo on bare)")  //
+      ("vgabios", po::value<std::string>()->value_name("FILE"),
+       "pc: VGA BIOS image, behind the VGA's PCI ROM BAR and at 0xC0000 (default: SeaBIOS's "
+       "vgabios-stdvga.bin; at 0xC0000, for a --bios that is not SeaBIOS, Debian vgabios's "
+       "vgabios.bin)")  //
       ("kernel", po::value<std::string>()->value_name("FILE"),
        "pc: boot this Linux bzImage directly (32-bit boot protocol, no BIOS code runs)")  //
       ("initrd", po::value<std::string>()->value_name("FILE"),
@@ -300,6 +304,11 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   if (vm.count("bios")) {
     config.bios_path = vm["bios"].as<std::string>();
     if (config.bios_path.empty()) throw UsageError("--bios needs a file name");
+  }
+  if (vm.count("vgabios")) {
+    if (config.kind != machine::MachineKind::Pc) throw UsageError("--vgabios needs the pc machine");
+    config.vga_bios_path = vm["vgabios"].as<std::string>();
+    if (config.vga_bios_path.empty()) throw UsageError("--vgabios needs a file name");
   }
   if (vm.count("kernel")) {
     if (config.kind != machine::MachineKind::Pc) {

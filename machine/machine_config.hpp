@@ -34,6 +34,10 @@ struct MachineConfig {
   cpu::CpuModel cpu_model = cpu::CpuModel::PentiumPro;
   uint64_t memory_bytes = 32 * kMiB;
   std::string bios_path;  // empty: the built-in demo ROM (bare) or Debian's SeaBIOS (pc)
+  // PC machine: the VGA BIOS (--vgabios). Empty: SeaBIOS's vgabios-stdvga.bin behind the
+  // VGA's PCI ROM BAR, and for a --bios that is not SeaBIOS also an ISA option ROM at 0xC0000
+  // (machine/pc_machine.hpp says which file).
+  std::string vga_bios_path;
   DebugconTarget debugcon;
   // PC machine: SeaBIOS's log (port 0x402), and what COM1 transmits.
   DebugconTarget firmware_log{DebugconTarget::Kind::None, {}};

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "firmware/linux_boot.hpp"
@@ -54,6 +55,11 @@ std::vector<uint8_t> load_bios(const MachineConfig& config) {
 }
 
 }  // namespace
+
+bool is_seabios_image(std::span<const uint8_t> bios) {
+  static constexpr std::string_view kSignature = "SeaBIOS";
+  return std::search(bios.begin(), bios.end(), kSignature.begin(), kSignature.end()) != bios.end();
+}
 
 std::string find_seabios() {
   for (const char* path : kSeabiosPaths) {
@@ -132,7 +138,7 @@ PcMachine::PcMachine(const MachineConfig& config, std::span<const uint8_t> bios)
   // Display: the VGA's registers and legacy window; VgaPci maps the framebuffer at BAR0.
   vga_.register_ports(io_);
   vga_.map_memory(memory_, 0);
-  attach_display(vga_pci_);
+  attach_display(bios);
 
   // Drives, and what the CMOS tells SeaBIOS about them and the boot order.
   const auto boot_order = parse_boot_order(config.boot_order);
@@ -185,13 +191,38 @@ void PcMachine::map_bios(std::span<const uint8_t> bios) {
   memory_.map_rom(static_cast<uint32_t>(0x100000000ull - size), bios, "bios (top of 4 GiB)");
 }
 
-void PcMachine::attach_display(devices::PciFunction& display, std::vector<uint8_t> vga_bios) {
-  if (vga_bios.empty()) {
-    vga_bios = firmware::load_rom_image(kSeabiosVgaBiosPath, "VGA BIOS (apt-get install seabios)");
+std::vector<uint8_t> PcMachine::load_vga_bios(bool seabios) const {
+  if (!config_.vga_bios_path.empty()) {
+    return firmware::load_rom_image(config_.vga_bios_path, "VGA BIOS", {kMaxVgaBiosBytes, 512});
   }
-  pci_.attach(devices::PciBus::devfn(2, 0), display);
-  display.set_expansion_rom(memory_, std::move(vga_bios), [this] { cpu_.memory_map_changed(); });
-  display.reset();
+  if (seabios) return firmware::load_rom_image(kSeabiosVgaBiosPath, "VGA BIOS");
+  for (const char* candidate : kIsaVgaBiosPaths) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(candidate, ec)) {
+      return firmware::load_rom_image(candidate, "VGA BIOS", {kMaxVgaBiosBytes, 512});
+    }
+  }
+  throw firmware::FirmwareError(
+      "no VGA BIOS for a --bios that is not SeaBIOS (looked for /usr/share/vgabios/vgabios.bin "
+      "and " +
+      std::string(kSeabiosVgaBiosPath) +
+      "); install one with 'apt-get install vgabios', or give --vgabios FILE");
+}
+
+void PcMachine::attach_display(std::span<const uint8_t> bios) {
+  pci_.attach(devices::PciBus::devfn(2, 0), vga_pci_);
+  const bool seabios = is_seabios_image(bios);
+  std::vector<uint8_t> vga_bios = load_vga_bios(seabios);
+  if (seabios) {
+    // SeaBIOS built for QEMU runs VGA BIOSes from PCI expansion ROMs only.
+    vga_pci_.set_expansion_rom(memory_, std::move(vga_bios), [this] { cpu_.memory_map_changed(); });
+  } else {
+    // Older BIOSes (Bochs' rombios) run the VGA BIOS they find at 0xC0000, as on a board with
+    // the VGA on the ISA side. No ROM BAR then: rombios32 would copy the BAR's contents over
+    // 0xC0000 without enabling it (a real PCI ROM decodes only when enabled), hiding this one.
+    host_bridge_.set_legacy_rom(kIsaVgaBiosBase, vga_bios);
+  }
+  vga_pci_.reset();
 }
 
 void PcMachine::reset() {

@@ -15,7 +15,9 @@
 //   0xE9, 0x402  debug console (config.debugcon), SeaBIOS log (config.firmware_log)
 //   0xF4         isa-debug-exit, as on the bare machine
 //   0x3B0-0x3DF  VGA (Bochs/QEMU standard VGA, PCI 00:02.0, SeaBIOS's VGA BIOS in its ROM
-//                BAR), 0xA0000-0xBFFFF window, linear framebuffer where the guest puts BAR0
+//                BAR), 0xA0000-0xBFFFF window, linear framebuffer where the guest puts BAR0;
+//                with a --bios that is not SeaBIOS (or --vgabios) also a VGA BIOS at 0xC0000
+//                on the ISA side, for BIOSes that scan for option ROMs there (Bochs' rombios)
 //   0x00, 0xC0   8237 DMA pair, page registers 0x80-0x8F
 //   0x3F0        82077 floppy controller (IRQ6, DMA 2): --fda, --fdb
 //   0x1F0, 0x170 IDE channels (IRQ14, IRQ15): --hda/--hdb primary, --cdrom secondary master;
@@ -30,8 +32,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <memory>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -66,6 +68,16 @@ namespace x86lab::machine {
 inline constexpr const char* kSeabiosPaths[] = {"/usr/share/seabios/bios-256k.bin",
                                                 "/usr/share/seabios/bios.bin"};
 inline constexpr const char* kSeabiosVgaBiosPath = "/usr/share/seabios/vgabios-stdvga.bin";
+// The VGA BIOS an ISA-scanning BIOS (Bochs' rombios) gets at 0xC0000 when --vgabios is not
+// given: the LGPL VGABIOS from Debian's vgabios package (what Bochs pairs with its BIOS), else
+// SeaBIOS's.
+inline constexpr const char* kIsaVgaBiosPaths[] = {"/usr/share/vgabios/vgabios.bin",
+                                                   kSeabiosVgaBiosPath};
+inline constexpr uint32_t kIsaVgaBiosBase = 0xC0000;
+inline constexpr size_t kMaxVgaBiosBytes = 128 * 1024;  // 0xC0000-0xDFFFF
+
+// Whether a BIOS image is SeaBIOS (its version string is in every build).
+bool is_seabios_image(std::span<const uint8_t> bios);
 
 // The SeaBIOS image a PC machine uses when --bios is not given: the first of kSeabiosPaths
 // that exists, or empty.
@@ -91,13 +103,6 @@ class PcMachine {
   // Resets the whole machine as the reset button does: CPU, devices, PAM (RAM survives).
   void reset();
 
-  // The display hook: attaches a PCI display function (the Bochs/QEMU standard VGA,
-  // 1234:1111) at 00:02.0 with SeaBIOS's VGA BIOS (kSeabiosVgaBiosPath, or vga_bios when not
-  // empty) behind its expansion ROM BAR. SeaBIOS built for QEMU finds VGA BIOSes there only:
-  // it ignores an ISA-style ROM at 0xC0000. Call before run(); throws FirmwareError when the
-  // VGA BIOS file is missing.
-  void attach_display(devices::PciFunction& display, std::vector<uint8_t> vga_bios = {});
-
   // The frontend's host hook (display refresh, input, signals): run() calls it between
   // slices on the machine's thread, about every `period` of host time. Returning false ends
   // the run (RunResult::Reason::Stopped, exit code 0).
@@ -121,6 +126,11 @@ class PcMachine {
 
  private:
   void map_bios(std::span<const uint8_t> bios);
+  // The VGA at 00:02.0 (Bochs/QEMU standard VGA, 1234:1111) and its VGA BIOS: for SeaBIOS
+  // behind the expansion ROM BAR, for other BIOSes at 0xC0000 (see kIsaVgaBiosPaths).
+  // Throws FirmwareError when the VGA BIOS file is missing.
+  void attach_display(std::span<const uint8_t> bios);
+  std::vector<uint8_t> load_vga_bios(bool seabios) const;
   void boot_linux();
   void set_a20(bool enabled);
   void request_reset();

@@ -311,6 +311,21 @@ TEST_CASE("fdc never reaches past the image: wrong sector, wrong cylinder, far t
   CHECK(b.results()[1] == 0x01);
 }
 
+TEST_CASE("fdc with seek-on-transfer (as Bochs and QEMU) reads another cylinder without SEEK") {
+  Bench b;
+  b.fdc.set_seek_on_transfer(true);
+  b.start();
+  b.seek(0, 3);
+  b.program_dma(0x46, 0x10000, 512);
+  const auto r = b.read_data(0xE6, 1, 5, 1, 2, 18);  // the head is on cylinder 3
+  CHECK(r[0] == (0x20 | 0x04));                      // seek end, head 1, normal termination
+  CHECK(r[1] == 0x00);
+  CHECK(r[2] == 0x00);
+  CHECK(b.fdc.state().drives[0].cylinder == 5);
+  // C5 H1 R2 of a 1.44M disk (18 sectors, 2 heads) is LBA (5 * 2 + 1) * 18 + 1.
+  CHECK(b.memory.read<uint8_t>(0x10000 + 7) == pattern((5 * 2 + 1) * 18 + 1, 7));
+}
+
 TEST_CASE("fdc READ ID reports the track under the head") {
   Bench b;
   b.start();

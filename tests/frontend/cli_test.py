@@ -16,7 +16,7 @@ IMPLEMENTED = ["--help", "--version", "--stats", "--machine", "--cpu", "--memory
                "--monitor", "--gdb", "-s", "-S", "--trace", "--magic-break",
                "--fda", "--fdb", "--hda", "--hdb", "--cdrom", "--boot", "--snapshot",
                "--display", "--nographic", "--screen-dump", "--screenshot", "--send-keys",
-               "--send-keys-after", "--send-keys-delay"]
+               "--send-keys-after", "--send-keys-delay", "--vgabios"]
 SEABIOS = ["/usr/share/seabios/bios-256k.bin", "/usr/share/seabios/bios.bin"]
 # A pc run that must not touch the terminal or open a window.
 PC = ["-M", "pc", "--display", "none", "--serial", "none", "--no-serial-input"]
@@ -102,6 +102,21 @@ def case_bad_bios_files(x86lab):
         with open(huge, "wb") as f:
             f.write(b"\xf4" * (2 << 20))
         expect_one_line_error(x86lab, ["--bios", huge], 1, huge, "larger")
+
+
+def case_firmware_packages(x86lab):
+    """A missing firmware file where a Debian package puts it names the package."""
+    for path, package in [("/usr/share/bochs/x86lab-missing-bios", "bochsbios"),
+                          ("/usr/share/seabios/x86lab-missing.bin", "seabios")]:
+        expect_one_line_error(x86lab, ["-M", "pc", "--bios", path], 1, path,
+                              f"apt-get install {package}")
+    expect_one_line_error(x86lab, [*BARE, "--vgabios", "v.bin"], 2, "--vgabios", "pc")
+    if not any(os.path.isfile(p) for p in SEABIOS):
+        return  # the pc machine needs SeaBIOS
+    path = "/usr/share/vgabios/x86lab-missing.bin"
+    expect_one_line_error(x86lab, [*PC, "--vgabios", path], 1, path, "apt-get install vgabios")
+    path = "/nonexistent/x86lab-test/vga.bin"
+    expect_one_line_error(x86lab, [*PC, "--vgabios", path], 1, path, "not found")
 
 
 def case_drives(x86lab):
