@@ -106,10 +106,7 @@ PcMachine::PcMachine(const MachineConfig& config, std::span<const uint8_t> bios)
   rtc_.set_memory_size(memory_.ram_size(), 0);
 
   // Serial, keyboard, debug ports.
-  com1_.register_ports(io_);
-  com1_.connect_irq(pic_.line(devices::Uart16550::kComPorts[0].irq));
-  com1_.set_transmit_handler([this](uint8_t byte) { serial_.put(byte); });
-  com1_.set_immediate(config.deterministic);
+  wire_serial_ports();
   i8042_.register_ports(io_);
   i8042_.connect_irqs(pic_.line(1), pic_.line(12));
   i8042_.set_a20_handler([this](bool enabled) { set_a20(enabled); });
@@ -160,14 +157,63 @@ PcMachine::PcMachine(const MachineConfig& config, std::span<const uint8_t> bios)
   }
 
   if (config.serial_input) {
+    // stdin feeds the port that prints on stdout (COM1 unless another one was given stdio).
+    devices::Uart16550* uart = &com1_;
+    for (size_t i = 0; i < config.more_serial.size() && i < more_com_.size(); ++i) {
+      if (config.serial.kind != DebugconTarget::Kind::Stdio &&
+          config.more_serial[i].kind == DebugconTarget::Kind::Stdio) {
+        uart = more_com_[i].get();
+        break;
+      }
+    }
     console_ = std::make_unique<HostConsole>(
-        0, [this](uint8_t byte) { return com1_.receive_space() > 0 && com1_.receive(byte); });
+        0, [uart](uint8_t byte) { return uart->receive_space() > 0 && uart->receive(byte); });
   }
 
   map_bios(bios);
   bios_size_ = static_cast<uint32_t>(bios.size());
   reset();
   resets_ = 0;
+}
+
+void PcMachine::wire_serial_ports() {
+  using devices::Uart16550;
+  if (config_.more_serial.size() > more_com_.size()) {
+    throw std::runtime_error("the pc machine has four COM ports; --serial was given " +
+                             std::to_string(config_.more_serial.size() + 1) + " times");
+  }
+  // COM1/COM3 share IRQ4 and COM2/COM4 IRQ3: the PIC counts the sources holding a line high.
+  const auto irq_for = [this](unsigned index) {
+    return pic_.line(Uart16550::kComPorts[index].irq);
+  };
+  com1_.register_ports(io_);
+  com1_.connect_irq(irq_for(0));
+  com1_.set_transmit_handler([this](uint8_t byte) { serial_.put(byte); });
+  com1_.set_immediate(config_.deterministic);
+  for (size_t i = 0; i < config_.more_serial.size(); ++i) {
+    const unsigned index = static_cast<unsigned>(i + 1);
+    more_serial_[i] = std::make_unique<DebugconSink>(config_.more_serial[i]);
+    more_com_[i] = std::make_unique<Uart16550>(clock_, Uart16550::kComPorts[index].base,
+                                               "com" + std::to_string(index + 1));
+    Uart16550& uart = *more_com_[i];
+    DebugconSink& sink = *more_serial_[i];
+    uart.register_ports(io_);
+    uart.connect_irq(irq_for(index));
+    uart.set_transmit_handler([&sink](uint8_t byte) { sink.put(byte); });
+    uart.set_immediate(config_.deterministic);
+  }
+}
+
+void PcMachine::flush_serial() {
+  serial_.flush();
+  for (auto& sink : more_serial_) {
+    if (sink) sink->flush();
+  }
+}
+
+devices::Uart16550* PcMachine::com(unsigned index) {
+  if (index == 0) return &com1_;
+  return index <= more_com_.size() ? more_com_[index - 1].get() : nullptr;
 }
 
 void PcMachine::boot_linux() {
@@ -232,6 +278,9 @@ void PcMachine::reset() {
   port_a_.reset();
   rtc_.reset();
   com1_.reset();
+  for (auto& uart : more_com_) {
+    if (uart) uart->reset();
+  }
   i8042_.reset();
   vga_.reset();
   drives_.reset();
@@ -290,7 +339,7 @@ void PcMachine::wait_for_event(uint64_t deadline) {
     const auto wait =
         std::min<std::chrono::nanoseconds>(std::chrono::nanoseconds(deadline - now), kMaxSleep);
     if (console_) {
-      serial_.flush();
+      flush_serial();
       console_->wait(wait);  // typing wakes the guest at once
     } else {
       std::this_thread::sleep_for(wait);
@@ -333,7 +382,7 @@ RunResult PcMachine::run() {
     }
     if (console_ && console_countdown_-- == 0) {
       console_countdown_ = kConsolePollSlices;
-      serial_.flush();  // a prompt has no newline: show it before the user answers it
+      flush_serial();  // a prompt has no newline: show it before the user answers it
       console_->poll();
       if (console_->quit_requested()) {
         result.reason = RunResult::Reason::Stopped;
@@ -407,7 +456,7 @@ RunResult PcMachine::run() {
   drives_.flush();
   debugcon_.flush();
   firmware_log_.flush();
-  serial_.flush();
+  flush_serial();
   result.instructions = cpu_.instructions_retired() - start;
   return result;
 }

@@ -10,7 +10,9 @@
 //   0x60, 0x64   8042 with keyboard (IRQ1) and mouse (IRQ12); A20 and reset through callbacks
 //   0x70         CMOS/RTC (IRQ8)
 //   0x92         port A: fast A20, fast reset
-//   0x3F8        COM1 (IRQ4) to config.serial
+//   0x3F8        COM1 (IRQ4) to config.serial; COM2 0x2F8 (IRQ3), COM3 0x3E8 (IRQ4), COM4 0x2E8
+//                (IRQ3) to config.more_serial when given; ports on one IRQ share it (the PIC
+//                ORs its inputs; each UART drives its IRQ only with MCR OUT2 set)
 //   0xCF8-0xCFF  PCI: 00:00.0 i440FX, 00:01.0 PIIX3 ISA, 00:01.1 PIIX3 IDE; 0xCF9 reset
 //   0xE9, 0x402  debug console (config.debugcon), SeaBIOS log (config.firmware_log)
 //   0xF4         isa-debug-exit, as on the bare machine
@@ -30,6 +32,7 @@
 // that waits on RDTSC sees time pass while the CPU sleeps.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -119,6 +122,8 @@ class PcMachine {
   devices::PciBus& pci() { return pci_; }
   devices::CmosRtc& rtc() { return rtc_; }
   devices::Uart16550& com1() { return com1_; }
+  // COM1-COM4 (index 0-3); nullptr for a port the configuration left out.
+  devices::Uart16550* com(unsigned index);
   const MachineConfig& config() const { return config_; }
   uint64_t resets() const { return resets_; }
   devices::Vga& vga() { return vga_; }
@@ -126,6 +131,8 @@ class PcMachine {
 
  private:
   void map_bios(std::span<const uint8_t> bios);
+  void wire_serial_ports();
+  void flush_serial();
   // The VGA at 00:02.0 (Bochs/QEMU standard VGA, 1234:1111) and its VGA BIOS: for SeaBIOS
   // behind the expansion ROM BAR, for other BIOSes at 0xC0000 (see kIsaVgaBiosPaths).
   // Throws FirmwareError when the VGA BIOS file is missing.
@@ -150,6 +157,9 @@ class PcMachine {
   devices::SystemControlPortA port_a_;
   devices::CmosRtc rtc_;
   devices::Uart16550 com1_;
+  // COM2-COM4 when configured, and where each transmits.
+  std::array<std::unique_ptr<devices::Uart16550>, 3> more_com_;
+  std::array<std::unique_ptr<DebugconSink>, 3> more_serial_;
   devices::I8042 i8042_;
   devices::DebugPort debug_port_;
   devices::PciBus pci_;
