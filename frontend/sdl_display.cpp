@@ -202,7 +202,7 @@ void SdlDisplay::handle_event(const SDL_Event& event) {
   switch (event.type) {
     case SDL_QUIT:
       quit_ = true;
-      stop_reason_ = "window closed";
+      stop_reason_ = test_quit_sent_ ? "window closed (test done)" : "window closed";
       break;
     case SDL_KEYDOWN:
     case SDL_KEYUP:
@@ -448,10 +448,13 @@ void SdlDisplay::type_test_keys() {
     test_clock_ = now;
     return;
   }
-  if (options_.test_quit_after_ms &&
+  if (options_.test_quit_after_ms && !test_quit_sent_ &&
       now - test_clock_ >= std::chrono::milliseconds(options_.test_quit_after_ms)) {
-    quit_ = true;
-    stop_reason_ = "test done";
+    // As if the user closed the window: the same SDL_QUIT, handled on the next refresh.
+    SDL_Event quit{};
+    quit.type = SDL_QUIT;
+    SDL_PushEvent(&quit);
+    test_quit_sent_ = true;
   }
 }
 

@@ -63,7 +63,8 @@ class SdlDisplay {
   SDL_Window* window() const { return window_; }
   const std::string& title() const { return title_; }
   bool paused() const { return paused_; }
-  // Why refresh() returned false: "window closed", "test done".
+  // Why refresh() returned false: "window closed", or "window closed (test done)" when the
+  // --sdl-test-quit-after hook closed it.
   const std::string& stop_reason() const { return stop_reason_; }
 
  private:
@@ -114,6 +115,7 @@ class SdlDisplay {
   // Test hooks.
   size_t test_key_index_ = 0;
   bool test_keys_started_ = false;
+  bool test_quit_sent_ = false;
   std::chrono::steady_clock::time_point test_clock_;
 };
 

@@ -119,6 +119,33 @@ def case_firmware_packages(x86lab):
     expect_one_line_error(x86lab, [*PC, "--vgabios", path], 1, path, "not found")
 
 
+def case_no_display(x86lab):
+    """Without a display the pc machine runs headless and says so in one line (what `make run`
+    shows on a machine without X or Wayland); --display none and --nographic say nothing."""
+    if not any(os.path.isfile(p) for p in SEABIOS):
+        return
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    base = ["-M", "pc", "--max-instructions", "100000", "--deterministic"]
+
+    def stderr_lines(*args):
+        proc = subprocess.run([x86lab, *base, *args], capture_output=True, timeout=60, env=env,
+                              stdin=subprocess.DEVNULL)
+        return proc.returncode, proc.stderr.decode(errors="replace").splitlines()
+
+    rc, lines = stderr_lines("--serial", "none")
+    notices = [line for line in lines if "no SDL window" in line]
+    expect(rc == 2 and len(notices) == 1 and "running headless" in notices[0] and
+           "DISPLAY" in notices[0], f"exit {rc}, stderr {lines!r}")
+    rc, lines = stderr_lines()  # COM1 on stdio: the notice says where the console is
+    notices = [line for line in lines if "no SDL window" in line]
+    expect(len(notices) == 1 and "serial console on this terminal (Ctrl-A X quits)" in notices[0],
+           f"stderr {lines!r}")
+    for quiet in (["--display", "none", "--serial", "none"], ["--nographic"]):
+        rc, lines = stderr_lines(*quiet)
+        expect(not any("no SDL window" in line for line in lines),
+               f"{quiet}: a notice although no window was asked for: {lines!r}")
+
+
 def case_drives(x86lab):
     expect_one_line_error(x86lab, [*BARE, "--fda", "a.img"], 2, "--fda", "pc machine")
     expect_one_line_error(x86lab, [*PC, "--boot", "q"], 2, "'q'", "a (floppy)")

@@ -10,6 +10,9 @@ when the FreeDOS image is missing.
   freedos  FreeDOS boots from the floppy; "ver" and Enter are typed through SDL's event
            queue (--sdl-test-keys) and run; the screenshot is compared cell by cell with
            the VGA text buffer (--screen-dump of the same moment), A:\\> prompt included
+  signal   SIGTERM and SIGINT end a run in the window and --screenshot is still written
+  close    closing the window (SDL_QUIT) after FreeDOS wrote a file through the SDL keyboard
+           ends the run with exit 0 and the image file holds the file
   vbe      a boot floppy sets an 800x600x32 VBE mode and draws four bars and a black square
 """
 import os
@@ -222,12 +225,57 @@ def case_vbe(x86lab, work, vbe_bin, _freedos):
     print("vbe: 800x600x32 bars and square as drawn")
 
 
+def case_signal(x86lab, work, _vbe, _freedos):
+    """--screenshot is written when SIGTERM or SIGINT ends the run (exit 128 + signal)."""
+    xvfb = shutil.which("xvfb-run")
+    if not xvfb:
+        skip("xvfb-run not found; apt-get install xvfb (scripts/install-deps.sh)")
+    for name, number in (("TERM", 15), ("INT", 2)):
+        png = os.path.join(work, f"sig{name}.png")
+        # Inside the X session: start x86lab (SeaBIOS, no disks: it keeps rebooting), let it
+        # draw, signal it, report its exit code.
+        script = (f'"$0" --display sdl --serial none --screenshot {png} & pid=$!; sleep 4; '
+                  f'kill -{name} $pid; wait $pid; echo "exit=$?"')
+        proc = subprocess.run([xvfb, "-a", "-s", "-screen 0 1280x1024x24", "sh", "-c", script,
+                               x86lab], capture_output=True, timeout=120)
+        out = proc.stdout.decode(errors="replace")
+        err = proc.stderr.decode(errors="replace")
+        if f"exit={128 + number}" not in out or f"stopped by SIG{name}" not in err:
+            fail(f"SIG{name}: stdout {out!r}, stderr {err!r}")
+        if not os.path.exists(png):
+            fail(f"SIG{name}: no screenshot written")
+        width, height, rows = read_png(png)
+        if (width, height) != (720, 400) or all(blank(cell(rows, c, 0)) for c in range(80)):
+            fail(f"SIG{name}: screenshot is {width}x{height} or its first row is blank")
+    print("signal: SIGTERM and SIGINT end the run with 143 and 130, each after writing the PNG")
+
+
+def case_close(x86lab, work, _vbe, freedos):
+    """Closing the window ends the run cleanly and the disk keeps what the guest wrote."""
+    if not os.path.exists(freedos):
+        skip(f"{freedos} not found")
+    image = os.path.join(work, "freedos.img")
+    shutil.copyfile(freedos, image)
+    rc, _, err = run(x86lab, ["--fda", image, "--boot", "a",
+                              "--sdl-test-keys-after", "A:\\>",
+                              "--sdl-test-keys", "echo closing-flushes>CLOSE.TXT\\r",
+                              "--sdl-test-quit-after", "3000",
+                              "--max-instructions", "5000000000"])
+    if rc != 0 or "window closed" not in err:
+        fail(f"exit {rc}, stderr {err!r}: the window close did not end the run cleanly")
+    data = open(image, "rb").read()
+    if b"CLOSE   TXT" not in data or b"closing-flushes\r\n" not in data:
+        fail("the image lacks CLOSE.TXT's directory entry or its contents after the close")
+    print("close: the window closed, exit 0, CLOSE.TXT and its text are in the image file")
+
+
 def main():
     if len(sys.argv) != 5:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
     x86lab, case, vbe_bin, freedos = sys.argv[1:]
-    cases = {"seabios": case_seabios, "freedos": case_freedos, "vbe": case_vbe}
+    cases = {"seabios": case_seabios, "freedos": case_freedos, "vbe": case_vbe,
+             "signal": case_signal, "close": case_close}
     with tempfile.TemporaryDirectory(prefix="x86lab-sdl-") as work:
         cases[case](x86lab, work, vbe_bin, freedos)
     return 0
