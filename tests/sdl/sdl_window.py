@@ -10,6 +10,8 @@ when the FreeDOS image is missing.
   freedos  FreeDOS boots from the floppy; "ver" and Enter are typed through SDL's event
            queue (--sdl-test-keys) and run; the screenshot is compared cell by cell with
            the VGA text buffer (--screen-dump of the same moment), A:\\> prompt included
+  lfb      a boot floppy sets 1000x700x32 through the DISPI registers (no mode list has it) and
+           draws four quadrants through the linear framebuffer from unreal mode
   signal   SIGTERM and SIGINT end a run in the window and --screenshot is still written
   close    closing the window (SDL_QUIT) after FreeDOS wrote a file through the SDL keyboard
            ends the run with exit 0 and the image file holds the file
@@ -225,6 +227,31 @@ def case_vbe(x86lab, work, vbe_bin, _freedos):
     print("vbe: 800x600x32 bars and square as drawn")
 
 
+def case_lfb(x86lab, work, vbe_bin, _freedos):
+    """A mode no mode list has, set through DISPI and drawn through the linear framebuffer."""
+    lfb_bin = os.path.join(os.path.dirname(vbe_bin), "vbe_lfb.bin")
+    image = os.path.join(work, "lfb.img")
+    data = open(lfb_bin, "rb").read()
+    open(image, "wb").write(data + bytes(1474560 - len(data)))
+    png = os.path.join(work, "lfb.png")
+    rc, _, err = run(x86lab, ["--fda", image, "--boot", "a", "--screenshot", png,
+                              "--max-instructions", "3000000000"])
+    if rc != 0 or not os.path.exists(png):
+        fail(f"exit {rc}, stderr {err!r}")
+    width, height, rows = read_png(png)
+    if (width, height) != (1000, 700):
+        fail(f"screenshot is {width}x{height}, expected 1000x700 (DISPI, linear framebuffer)")
+    red, green, blue, white, black = ((255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255),
+                                      (0, 0, 0))
+    expect = [((0, 0), red), ((499, 349), red), ((500, 0), green), ((999, 349), green),
+              ((0, 350), blue), ((499, 699), blue), ((500, 350), white), ((989, 699), white),
+              ((999, 689), white), ((990, 690), black), ((999, 699), black)]
+    for (x, y), colour in expect:
+        if pixel(rows, x, y) != colour:
+            fail(f"pixel ({x},{y}) is {pixel(rows, x, y)}, expected {colour}")
+    print("lfb: 1000x700x32 through DISPI and the linear framebuffer, quadrants as drawn")
+
+
 def case_signal(x86lab, work, _vbe, _freedos):
     """--screenshot is written when SIGTERM or SIGINT ends the run (exit 128 + signal)."""
     xvfb = shutil.which("xvfb-run")
@@ -275,7 +302,7 @@ def main():
         return 2
     x86lab, case, vbe_bin, freedos = sys.argv[1:]
     cases = {"seabios": case_seabios, "freedos": case_freedos, "vbe": case_vbe,
-             "signal": case_signal, "close": case_close}
+             "signal": case_signal, "close": case_close, "lfb": case_lfb}
     with tempfile.TemporaryDirectory(prefix="x86lab-sdl-") as work:
         cases[case](x86lab, work, vbe_bin, freedos)
     return 0
