@@ -137,6 +137,32 @@ TEST_CASE("sdl window: Ctrl-Alt-G grabs, the title says so, focus loss releases 
   CHECK(b.guest_reads() == std::vector<uint8_t>{0x9E});  // ...and up when focus goes
 }
 
+TEST_CASE("sdl window: relative mouse motion and buttons reach the PS/2 mouse while grabbed") {
+  Bench b;
+  b.io.write(0x64, 1, 0xA8);  // enable the auxiliary port
+  b.io.write(0x64, 1, 0xD4);  // next byte to the mouse:
+  b.io.write(0x60, 1, 0xF4);  // enable data reporting
+  CHECK(b.guest_reads() == std::vector<uint8_t>{0xFA});
+  SDL_Event motion{};
+  motion.type = SDL_MOUSEMOTION;
+  motion.motion.xrel = 5;
+  motion.motion.yrel = 3;  // down on the screen: negative Y for PS/2
+  SDL_PushEvent(&motion);
+  CHECK(b.display->refresh());
+  CHECK(b.guest_reads().empty());  // not grabbed: the host keeps the mouse
+  push_host_key(SDL_SCANCODE_G);
+  CHECK(b.display->refresh());  // grabbing flushes SDL's queued motion: move after it
+  SDL_PushEvent(&motion);
+  SDL_Event button{};
+  button.type = SDL_MOUSEBUTTONDOWN;
+  button.button.button = SDL_BUTTON_LEFT;
+  SDL_PushEvent(&button);
+  CHECK(b.display->refresh());
+  REQUIRE(b.display->grabbed());
+  // Two packets: the motion (Y sign bit 0x20, dy = -3) and the left button going down.
+  CHECK(b.guest_reads() == std::vector<uint8_t>{0x28, 0x05, 0xFD, 0x09, 0x00, 0x00});
+}
+
 TEST_CASE("sdl window: Ctrl-Alt-End sends Ctrl-Alt-Del to the guest") {
   Bench b;
   push_host_key(SDL_SCANCODE_END);
