@@ -2,6 +2,7 @@
 // the BIOS data area, and two ports sharing one IRQ.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>

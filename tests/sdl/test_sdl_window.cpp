@@ -7,6 +7,7 @@
 #include <SDL2/SDL.h>
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <chrono>
 #include <filesystem>
 #include <string>
