@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "firmware/linux_boot.hpp"
@@ -67,6 +68,11 @@ std::vector<uint8_t> load_bios(const MachineConfig& config) {
 }
 
 }  // namespace
+
+bool is_seabios_image(std::span<const uint8_t> bios) {
+  static constexpr std::string_view kSignature = "SeaBIOS";
+  return std::search(bios.begin(), bios.end(), kSignature.begin(), kSignature.end()) != bios.end();
+}
 
 std::string find_seabios() {
   for (const char* path : kSeabiosPaths) {
@@ -136,14 +142,7 @@ PcMachine::PcMachine(const MachineConfig& config, std::span<const uint8_t> bios)
   rtc_.set_memory_size(memory_.ram_size(), 0);
 
   // Serial, keyboard, debug ports.
-  com1_.register_ports(io_);
-  com1_.connect_irq(pic_.line(devices::Uart16550::kComPorts[0].irq));
-  com1_.set_transmit_handler([this](uint8_t byte) { serial_.put(byte); });
-  // COM1 transmits at once in both time modes (as QEMU's does). At 115200 baud Linux's serial
-  // console spends 87 us a character polling with interrupts off, so a boot message costs
-  // timer ticks; with jiffies behind, the clocksource watchdog (the PIT is all it has to
-  // compare with) marks the TSC unstable.
-  com1_.set_immediate(true);
+  wire_serial_ports();
   i8042_.register_ports(io_);
   i8042_.connect_irqs(pic_.line(1), pic_.line(12));
   i8042_.set_a20_handler([this](bool enabled) { set_a20(enabled); });
@@ -172,7 +171,7 @@ PcMachine::PcMachine(const MachineConfig& config, std::span<const uint8_t> bios)
   // Display: the VGA's registers and legacy window; VgaPci maps the framebuffer at BAR0.
   vga_.register_ports(io_);
   vga_.map_memory(memory_, 0);
-  attach_display(vga_pci_);
+  attach_display(bios);
 
   // Drives, and what the CMOS tells SeaBIOS about them and the boot order.
   const auto boot_order = parse_boot_order(config.boot_order);
@@ -194,14 +193,67 @@ PcMachine::PcMachine(const MachineConfig& config, std::span<const uint8_t> bios)
   }
 
   if (config.serial_input) {
+    // stdin feeds the port that prints on stdout (COM1 unless another one was given stdio).
+    devices::Uart16550* uart = &com1_;
+    for (size_t i = 0; i < config.more_serial.size() && i < more_com_.size(); ++i) {
+      if (config.serial.kind != DebugconTarget::Kind::Stdio &&
+          config.more_serial[i].kind == DebugconTarget::Kind::Stdio) {
+        uart = more_com_[i].get();
+        break;
+      }
+    }
     console_ = std::make_unique<HostConsole>(
-        0, [this](uint8_t byte) { return com1_.receive_space() > 0 && com1_.receive(byte); });
+        0, [uart](uint8_t byte) { return uart->receive_space() > 0 && uart->receive(byte); });
   }
 
   map_bios(bios);
   bios_size_ = static_cast<uint32_t>(bios.size());
   reset();
   resets_ = 0;
+}
+
+void PcMachine::wire_serial_ports() {
+  using devices::Uart16550;
+  if (config_.more_serial.size() > more_com_.size()) {
+    throw std::runtime_error("the pc machine has four COM ports; --serial was given " +
+                             std::to_string(config_.more_serial.size() + 1) + " times");
+  }
+  // COM1/COM3 share IRQ4 and COM2/COM4 IRQ3: the PIC counts the sources holding a line high.
+  const auto irq_for = [this](unsigned index) {
+    return pic_.line(Uart16550::kComPorts[index].irq);
+  };
+  com1_.register_ports(io_);
+  com1_.connect_irq(irq_for(0));
+  com1_.set_transmit_handler([this](uint8_t byte) { serial_.put(byte); });
+  // Every COM port transmits at once in both time modes (as QEMU's do). At 115200 baud Linux's
+  // serial console spends 87 us a character polling with interrupts off, so a boot message
+  // costs timer ticks; with jiffies behind, the clocksource watchdog (the PIT is all it has to
+  // compare with) marks the TSC unstable.
+  com1_.set_immediate(true);
+  for (size_t i = 0; i < config_.more_serial.size(); ++i) {
+    const unsigned index = static_cast<unsigned>(i + 1);
+    more_serial_[i] = std::make_unique<DebugconSink>(config_.more_serial[i]);
+    more_com_[i] = std::make_unique<Uart16550>(clock_, Uart16550::kComPorts[index].base,
+                                               "com" + std::to_string(index + 1));
+    Uart16550& uart = *more_com_[i];
+    DebugconSink& sink = *more_serial_[i];
+    uart.register_ports(io_);
+    uart.connect_irq(irq_for(index));
+    uart.set_transmit_handler([&sink](uint8_t byte) { sink.put(byte); });
+    uart.set_immediate(true);
+  }
+}
+
+void PcMachine::flush_serial() {
+  serial_.flush();
+  for (auto& sink : more_serial_) {
+    if (sink) sink->flush();
+  }
+}
+
+devices::Uart16550* PcMachine::com(unsigned index) {
+  if (index == 0) return &com1_;
+  return index <= more_com_.size() ? more_com_[index - 1].get() : nullptr;
 }
 
 void PcMachine::boot_linux() {
@@ -225,13 +277,38 @@ void PcMachine::map_bios(std::span<const uint8_t> bios) {
   memory_.map_rom(static_cast<uint32_t>(0x100000000ull - size), bios, "bios (top of 4 GiB)");
 }
 
-void PcMachine::attach_display(devices::PciFunction& display, std::vector<uint8_t> vga_bios) {
-  if (vga_bios.empty()) {
-    vga_bios = firmware::load_rom_image(kSeabiosVgaBiosPath, "VGA BIOS (apt-get install seabios)");
+std::vector<uint8_t> PcMachine::load_vga_bios(bool seabios) const {
+  if (!config_.vga_bios_path.empty()) {
+    return firmware::load_rom_image(config_.vga_bios_path, "VGA BIOS", {kMaxVgaBiosBytes, 512});
   }
-  pci_.attach(devices::PciBus::devfn(2, 0), display);
-  display.set_expansion_rom(memory_, std::move(vga_bios), [this] { cpu_.memory_map_changed(); });
-  display.reset();
+  if (seabios) return firmware::load_rom_image(kSeabiosVgaBiosPath, "VGA BIOS");
+  for (const char* candidate : kIsaVgaBiosPaths) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(candidate, ec)) {
+      return firmware::load_rom_image(candidate, "VGA BIOS", {kMaxVgaBiosBytes, 512});
+    }
+  }
+  throw firmware::FirmwareError(
+      "no VGA BIOS for a --bios that is not SeaBIOS (looked for /usr/share/vgabios/vgabios.bin "
+      "and " +
+      std::string(kSeabiosVgaBiosPath) +
+      "); install one with 'apt-get install vgabios', or give --vgabios FILE");
+}
+
+void PcMachine::attach_display(std::span<const uint8_t> bios) {
+  pci_.attach(devices::PciBus::devfn(2, 0), vga_pci_);
+  const bool seabios = is_seabios_image(bios);
+  std::vector<uint8_t> vga_bios = load_vga_bios(seabios);
+  if (seabios) {
+    // SeaBIOS built for QEMU runs VGA BIOSes from PCI expansion ROMs only.
+    vga_pci_.set_expansion_rom(memory_, std::move(vga_bios), [this] { cpu_.memory_map_changed(); });
+  } else {
+    // Older BIOSes (Bochs' rombios) run the VGA BIOS they find at 0xC0000, as on a board with
+    // the VGA on the ISA side. No ROM BAR then: rombios32 would copy the BAR's contents over
+    // 0xC0000 without enabling it (a real PCI ROM decodes only when enabled), hiding this one.
+    host_bridge_.set_legacy_rom(kIsaVgaBiosBase, vga_bios);
+  }
+  vga_pci_.reset();
 }
 
 void PcMachine::reset() {
@@ -241,6 +318,9 @@ void PcMachine::reset() {
   port_a_.reset();
   rtc_.reset();
   com1_.reset();
+  for (auto& uart : more_com_) {
+    if (uart) uart->reset();
+  }
   i8042_.reset();
   vga_.reset();
   drives_.reset();
@@ -339,7 +419,7 @@ void PcMachine::wait_for_event(uint64_t deadline) {
           std::min<std::chrono::nanoseconds>(std::chrono::nanoseconds(deadline - host), kMaxSleep);
       const auto slept_from = std::chrono::steady_clock::now();
       if (console_) {
-        serial_.flush();
+        flush_serial();
         console_->wait(wait);  // typing wakes the guest at once
       } else {
         std::this_thread::sleep_for(wait);
@@ -401,7 +481,7 @@ RunResult PcMachine::run() {
     }
     if (console_ && console_countdown_-- == 0) {
       console_countdown_ = kConsolePollSlices;
-      serial_.flush();  // a prompt has no newline: show it before the user answers it
+      flush_serial();  // a prompt has no newline: show it before the user answers it
       console_->poll();
       if (console_->quit_requested()) {
         result.reason = RunResult::Reason::Stopped;
@@ -475,7 +555,7 @@ RunResult PcMachine::run() {
   drives_.flush();
   debugcon_.flush();
   firmware_log_.flush();
-  serial_.flush();
+  flush_serial();
   result.instructions = cpu_.instructions_retired() - start;
   return result;
 }

@@ -10,12 +10,16 @@
 //   0x60, 0x64   8042 with keyboard (IRQ1) and mouse (IRQ12); A20 and reset through callbacks
 //   0x70         CMOS/RTC (IRQ8)
 //   0x92         port A: fast A20, fast reset
-//   0x3F8        COM1 (IRQ4) to config.serial
+//   0x3F8        COM1 (IRQ4) to config.serial; COM2 0x2F8 (IRQ3), COM3 0x3E8 (IRQ4), COM4 0x2E8
+//                (IRQ3) to config.more_serial when given; ports on one IRQ share it (the PIC
+//                ORs its inputs; each UART drives its IRQ only with MCR OUT2 set)
 //   0xCF8-0xCFF  PCI: 00:00.0 i440FX, 00:01.0 PIIX3 ISA, 00:01.1 PIIX3 IDE; 0xCF9 reset
 //   0xE9, 0x402  debug console (config.debugcon), SeaBIOS log (config.firmware_log)
 //   0xF4         isa-debug-exit, as on the bare machine
 //   0x3B0-0x3DF  VGA (Bochs/QEMU standard VGA, PCI 00:02.0, SeaBIOS's VGA BIOS in its ROM
-//                BAR), 0xA0000-0xBFFFF window, linear framebuffer where the guest puts BAR0
+//                BAR), 0xA0000-0xBFFFF window, linear framebuffer where the guest puts BAR0;
+//                with a --bios that is not SeaBIOS (or --vgabios) also a VGA BIOS at 0xC0000
+//                on the ISA side, for BIOSes that scan for option ROMs there (Bochs' rombios)
 //   0x00, 0xC0   8237 DMA pair, page registers 0x80-0x8F
 //   0x3F0        82077 floppy controller (IRQ6, DMA 2): --fda, --fdb
 //   0x1F0, 0x170 IDE channels (IRQ14, IRQ15): --hda/--hdb primary, --cdrom secondary master;
@@ -32,6 +36,7 @@
 // exactly, and its clocksource watchdog finds them in step.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -70,6 +75,16 @@ namespace x86lab::machine {
 inline constexpr const char* kSeabiosPaths[] = {"/usr/share/seabios/bios-256k.bin",
                                                 "/usr/share/seabios/bios.bin"};
 inline constexpr const char* kSeabiosVgaBiosPath = "/usr/share/seabios/vgabios-stdvga.bin";
+// The VGA BIOS an ISA-scanning BIOS (Bochs' rombios) gets at 0xC0000 when --vgabios is not
+// given: the LGPL VGABIOS from Debian's vgabios package (what Bochs pairs with its BIOS), else
+// SeaBIOS's.
+inline constexpr const char* kIsaVgaBiosPaths[] = {"/usr/share/vgabios/vgabios.bin",
+                                                   kSeabiosVgaBiosPath};
+inline constexpr uint32_t kIsaVgaBiosBase = 0xC0000;
+inline constexpr size_t kMaxVgaBiosBytes = 128 * 1024;  // 0xC0000-0xDFFFF
+
+// Whether a BIOS image is SeaBIOS (its version string is in every build).
+bool is_seabios_image(std::span<const uint8_t> bios);
 
 // The SeaBIOS image a PC machine uses when --bios is not given: the first of kSeabiosPaths
 // that exists, or empty.
@@ -95,13 +110,6 @@ class PcMachine {
   // Resets the whole machine as the reset button does: CPU, devices, PAM (RAM survives).
   void reset();
 
-  // The display hook: attaches a PCI display function (the Bochs/QEMU standard VGA,
-  // 1234:1111) at 00:02.0 with SeaBIOS's VGA BIOS (kSeabiosVgaBiosPath, or vga_bios when not
-  // empty) behind its expansion ROM BAR. SeaBIOS built for QEMU finds VGA BIOSes there only:
-  // it ignores an ISA-style ROM at 0xC0000. Call before run(); throws FirmwareError when the
-  // VGA BIOS file is missing.
-  void attach_display(devices::PciFunction& display, std::vector<uint8_t> vga_bios = {});
-
   // The frontend's host hook (display refresh, input, signals): run() calls it between
   // slices on the machine's thread, about every `period` of host time. Returning false ends
   // the run (RunResult::Reason::Stopped, exit code 0).
@@ -118,6 +126,8 @@ class PcMachine {
   devices::PciBus& pci() { return pci_; }
   devices::CmosRtc& rtc() { return rtc_; }
   devices::Uart16550& com1() { return com1_; }
+  // COM1-COM4 (index 0-3); nullptr for a port the configuration left out.
+  devices::Uart16550* com(unsigned index);
   const MachineConfig& config() const { return config_; }
   uint64_t resets() const { return resets_; }
   devices::Vga& vga() { return vga_; }
@@ -125,6 +135,13 @@ class PcMachine {
 
  private:
   void map_bios(std::span<const uint8_t> bios);
+  void wire_serial_ports();
+  void flush_serial();
+  // The VGA at 00:02.0 (Bochs/QEMU standard VGA, 1234:1111) and its VGA BIOS: for SeaBIOS
+  // behind the expansion ROM BAR, for other BIOSes at 0xC0000 (see kIsaVgaBiosPaths).
+  // Throws FirmwareError when the VGA BIOS file is missing.
+  void attach_display(std::span<const uint8_t> bios);
+  std::vector<uint8_t> load_vga_bios(bool seabios) const;
   void boot_linux();
   void set_a20(bool enabled);
   void request_reset();
@@ -149,6 +166,9 @@ class PcMachine {
   devices::SystemControlPortA port_a_;
   devices::CmosRtc rtc_;
   devices::Uart16550 com1_;
+  // COM2-COM4 when configured, and where each transmits.
+  std::array<std::unique_ptr<devices::Uart16550>, 3> more_com_;
+  std::array<std::unique_ptr<DebugconSink>, 3> more_serial_;
   devices::I8042 i8042_;
   devices::DebugPort debug_port_;
   devices::PciBus pci_;
