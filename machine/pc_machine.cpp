@@ -31,8 +31,21 @@ constexpr uint64_t kResetProgress = 1u << 16;
 // The longest a halted CPU sleeps on the host before the loop looks around again.
 constexpr auto kMaxSleep = std::chrono::milliseconds(10);
 
-// Lowest nominal TSC rate: 100 MHz, one tick per 10 ns of guest time.
+// The TSC's rate: 100 MHz, one tick per 10 ns of guest time, in both time modes.
 constexpr uint64_t kNanosPerTscTick = 10;
+
+// Real time steers the guest ns an instruction is worth so that guest time follows host time:
+// re-aimed every kSteerInterval of host time, from the last interval's instruction rate, so it
+// is constant over the tens of milliseconds a kernel calibrates over. Between kMinPeriodNs
+// (the guest sees a 1000 MIPS CPU) and kMaxPeriodNs (20 MIPS): catching up by making the
+// guest's CPU look slower than that would cost it timer ticks (Linux's HZ=250 handler must
+// finish within 4 ms of guest time), and a jiffies count behind the TSC is what the kernel's
+// clocksource watchdog punishes.
+constexpr auto kSteerInterval = std::chrono::milliseconds(10);
+constexpr double kMinPeriodNs = 1.0;
+constexpr double kMaxPeriodNs = 50.0;
+// Lag behind host time beyond this is dropped rather than caught up.
+constexpr auto kMaxLag = std::chrono::milliseconds(100);
 
 uint64_t checked_memory_size(uint64_t bytes) {
   if (bytes < kMinMemoryBytes || bytes > kMaxMemoryBytes) {
@@ -88,7 +101,9 @@ PcMachine::PcMachine(const MachineConfig& config, std::span<const uint8_t> bios)
       vga_(clock_),
       vga_pci_(vga_, memory_),
       drives_(clock_, memory_),
-      host_start_(std::chrono::steady_clock::now()) {
+      host_start_(std::chrono::steady_clock::now()),
+      steer_host_(host_start_),
+      next_steer_(host_start_) {
   if (!cpu::at_least(config.cpu_model, cpu::CpuModel::I80386)) {
     throw std::runtime_error("the pc machine needs a 386 or later CPU (--cpu 386 or pentium-pro)");
   }
@@ -99,9 +114,30 @@ PcMachine::PcMachine(const MachineConfig& config, std::span<const uint8_t> bios)
   // Interrupts and timers.
   pic_.register_ports(io_);
   cpu_.set_interrupt_controller(&pic_);
-  pit_.register_ports(io_);
+  // The clock moves only between slices, so a guest that times the TSC against the PIT
+  // (Linux's calibration, SeaBIOS's) must see the PIT at the present instant.
+  io_.register_ports(
+      devices::Pit8254::kBasePort, 4, "pit", bus::kIoByte,
+      [this](uint16_t port, unsigned) -> uint32_t {
+        catch_up_clock();
+        return pit_.read(port);
+      },
+      [this](uint16_t port, unsigned, uint32_t value) {
+        catch_up_clock();
+        pit_.write(port, static_cast<uint8_t>(value));
+      });
+  io_.register_ports(
+      devices::SystemControlPort::kPort, 1, "system control port", bus::kIoByte,
+      [this](uint16_t, unsigned) -> uint32_t {
+        catch_up_clock();
+        return port_b_.read();
+      },
+      [this](uint16_t, unsigned, uint32_t value) {
+        catch_up_clock();
+        port_b_.write(static_cast<uint8_t>(value));
+      });
+  cpu_.set_tsc_source(&PcMachine::time_stamp_ticks, this);
   pit_.connect_output(0, pic_.line(0));
-  port_b_.register_ports(io_);
   rtc_.register_ports(io_);
   rtc_.connect_irq(pic_.line(8));
   rtc_.set_memory_size(memory_.ram_size(), 0);
@@ -190,7 +226,11 @@ void PcMachine::wire_serial_ports() {
   com1_.register_ports(io_);
   com1_.connect_irq(irq_for(0));
   com1_.set_transmit_handler([this](uint8_t byte) { serial_.put(byte); });
-  com1_.set_immediate(config_.deterministic);
+  // Every COM port transmits at once in both time modes (as QEMU's do). At 115200 baud Linux's
+  // serial console spends 87 us a character polling with interrupts off, so a boot message
+  // costs timer ticks; with jiffies behind, the clocksource watchdog (the PIT is all it has to
+  // compare with) marks the TSC unstable.
+  com1_.set_immediate(true);
   for (size_t i = 0; i < config_.more_serial.size(); ++i) {
     const unsigned index = static_cast<unsigned>(i + 1);
     more_serial_[i] = std::make_unique<DebugconSink>(config_.more_serial[i]);
@@ -201,7 +241,7 @@ void PcMachine::wire_serial_ports() {
     uart.register_ports(io_);
     uart.connect_irq(irq_for(index));
     uart.set_transmit_handler([&sink](uint8_t byte) { sink.put(byte); });
-    uart.set_immediate(config_.deterministic);
+    uart.set_immediate(true);
   }
 }
 
@@ -319,40 +359,84 @@ std::string PcMachine::where() const {
   return buf;
 }
 
-uint64_t PcMachine::guest_now_ns() {
-  if (config_.deterministic) {
-    return time_base_ns_ + (cpu_.instructions_retired() - retired_base_) * kNanosPerInstruction;
-  }
-  const auto elapsed = std::chrono::steady_clock::now() - host_start_;
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
-  return std::max<uint64_t>(static_cast<uint64_t>(ns), clock_.now());
+uint64_t PcMachine::guest_now_ns() const {
+  const uint64_t ran = cpu_.instructions_retired() - retired_base_;
+  return time_base_ns_ + ((ran * period_q16_) >> kPeriodShift);
 }
 
-void PcMachine::sync_time_stamp_counter() {
-  if (cpu_.model() != cpu::CpuModel::PentiumPro) return;
-  const uint64_t floor = tsc_base_ + clock_.now() / kNanosPerTscTick;
-  if (cpu_.time_stamp_counter() < floor) cpu_.write_msr(0x10, floor);
+void PcMachine::rebase_time(uint64_t guest_ns) {
+  time_base_ns_ = guest_ns;
+  retired_base_ = cpu_.instructions_retired();
+}
+
+uint64_t PcMachine::host_now_ns() const {
+  const auto elapsed = std::chrono::steady_clock::now() - host_start_;
+  return static_cast<uint64_t>(
+      std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()));
+}
+
+void PcMachine::steer_clock() {
+  const auto host_now = std::chrono::steady_clock::now();
+  if (host_now < next_steer_) return;
+  const auto since =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(host_now - steer_host_ - steer_idle_);
+  const uint64_t ran = cpu_.instructions_retired() - steer_retired_;
+  next_steer_ = host_now + kSteerInterval;
+  steer_host_ = host_now;
+  steer_idle_ = {};
+  steer_retired_ = cpu_.instructions_retired();
+  const uint64_t guest = guest_now_ns();
+  rebase_time(guest);
+  int64_t lag = static_cast<int64_t>(host_now_ns()) - static_cast<int64_t>(guest);
+  if (lag > kMaxLag.count()) {
+    // Too far behind to catch up (a debugger stop, a starved host): drop the excess.
+    host_start_ += std::chrono::nanoseconds(lag - kMaxLag.count());
+    lag = kMaxLag.count();
+  }
+  if (ran == 0 || since.count() <= 0) return;
+  // Next interval: as many guest ns as host ns, plus a sixteenth of the lag (minus a
+  // sixteenth of the lead), spread over the instructions the last interval's rate predicts.
+  const int64_t interval = std::chrono::nanoseconds(kSteerInterval).count();
+  const int64_t target = std::max<int64_t>(interval / 2, interval + lag / 16);
+  const double per_ns = static_cast<double>(ran) / static_cast<double>(since.count());
+  const double period = static_cast<double>(target) / (per_ns * static_cast<double>(interval));
+  const double q16 = std::clamp(period, kMinPeriodNs, kMaxPeriodNs) * (1 << kPeriodShift);
+  period_q16_ = static_cast<uint64_t>(q16);
+}
+
+uint64_t PcMachine::time_stamp_ticks(void* machine) {
+  return static_cast<PcMachine*>(machine)->guest_now_ns() / kNanosPerTscTick;
+}
+
+void PcMachine::catch_up_clock() {
+  // Only up to just before the next event: running events from inside an instruction could
+  // change what the CPU is executing. The run loop runs them when the slice ends.
+  const uint64_t deadline = clock_.next_deadline();
+  const uint64_t target = std::min(guest_now_ns(), deadline - 1);  // kNoDeadline - 1: no limit
+  if (deadline > clock_.now() && target > clock_.now()) clock_.advance_to(target);
 }
 
 void PcMachine::wait_for_event(uint64_t deadline) {
-  if (config_.deterministic) {
-    time_base_ns_ = std::max(deadline, guest_now_ns());
-    retired_base_ = cpu_.instructions_retired();
-    clock_.advance_to(time_base_ns_);
-    return;
-  }
-  const uint64_t now = guest_now_ns();
-  if (now < deadline) {
-    const auto wait =
-        std::min<std::chrono::nanoseconds>(std::chrono::nanoseconds(deadline - now), kMaxSleep);
-    if (console_) {
-      flush_serial();
-      console_->wait(wait);  // typing wakes the guest at once
-    } else {
-      std::this_thread::sleep_for(wait);
+  // No instruction retires while halted: guest time jumps to the event. In real time, first
+  // wait until the host has caught up with it (not at all when the guest is behind).
+  if (!config_.deterministic) {
+    const uint64_t host = host_now_ns();
+    if (host < deadline) {
+      const auto wait =
+          std::min<std::chrono::nanoseconds>(std::chrono::nanoseconds(deadline - host), kMaxSleep);
+      const auto slept_from = std::chrono::steady_clock::now();
+      if (console_) {
+        flush_serial();
+        console_->wait(wait);  // typing wakes the guest at once
+      } else {
+        std::this_thread::sleep_for(wait);
+      }
+      steer_idle_ += std::chrono::steady_clock::now() - slept_from;
+      deadline = std::min(deadline, std::max(host_now_ns(), guest_now_ns()));
     }
   }
-  clock_.advance_to(guest_now_ns());
+  rebase_time(std::max(deadline, guest_now_ns()));
+  clock_.advance_to(time_base_ns_);
 }
 
 void PcMachine::set_host_hook(std::chrono::nanoseconds period, std::function<bool()> hook) {
@@ -361,11 +445,26 @@ void PcMachine::set_host_hook(std::chrono::nanoseconds period, std::function<boo
   next_host_hook_ = std::chrono::steady_clock::now();
 }
 
-void PcMachine::discount_host_time(std::chrono::nanoseconds paused) { host_start_ += paused; }
+void PcMachine::discount_host_time(std::chrono::nanoseconds paused) {
+  host_start_ += paused;
+  steer_idle_ += paused;  // not time the CPU ran in
+}
+
+void PcMachine::resync_host_time() {
+  // Whatever the host did since the last run (load images, wait for gdb, a debugger stop) is
+  // not guest time: host time restarts at the guest's, and a fresh steering interval begins.
+  const auto host_now = std::chrono::steady_clock::now();
+  host_start_ = host_now - std::chrono::nanoseconds(guest_now_ns());
+  steer_host_ = host_now;
+  next_steer_ = host_now + kSteerInterval;
+  steer_idle_ = {};
+  steer_retired_ = cpu_.instructions_retired();
+}
 
 RunResult PcMachine::run() {
   RunResult result;
   const uint64_t start = cpu_.instructions_retired();
+  if (!config_.deterministic) resync_host_time();
   const uint64_t limit = config_.max_instructions;
   for (;;) {
     const uint64_t done = cpu_.instructions_retired() - start;
@@ -441,7 +540,6 @@ RunResult PcMachine::run() {
         break;
       } else {
         wait_for_event(deadline);
-        sync_time_stamp_counter();
       }
       continue;
     }
@@ -449,12 +547,13 @@ RunResult PcMachine::run() {
     uint64_t slice = kMaxSlice;
     const uint64_t now = clock_.now();
     if (deadline != bus::kNoDeadline) {
-      slice = deadline <= now ? 1 : std::min(slice, (deadline - now) / kNanosPerInstruction + 1);
+      const uint64_t ahead = std::min<uint64_t>(deadline - now, uint64_t{1} << 40);
+      slice = deadline <= now ? 1 : std::min(slice, (ahead << kPeriodShift) / period_q16_ + 1);
     }
     if (limit) slice = std::min(slice, limit - done);
     cpu_.run(slice);
+    if (!config_.deterministic) steer_clock();
     clock_.advance_to(guest_now_ns());
-    sync_time_stamp_counter();
     if (cpu_.last_stop() >= cpu::StopReason::Breakpoint) {
       result.reason = RunResult::Reason::DebugStop;  // the debugger takes over
       break;

@@ -25,11 +25,15 @@
 //   0x1F0, 0x170 IDE channels (IRQ14, IRQ15): --hda/--hdb primary, --cdrom secondary master;
 //                CMOS drive and boot-order bytes as machine/pc_drives.hpp lists them
 //
-// Time: the clock runs in guest nanoseconds. With config.deterministic every instruction is
-// 10 ns (100 per microsecond) and a halted CPU jumps to the next event, so a run depends on its
-// inputs only; otherwise guest time is host time and a halted CPU sleeps on the host until the
-// next event. The time-stamp counter is kept at least at guest time x 100 MHz, so firmware
-// that waits on RDTSC sees time pass while the CPU sleeps.
+// Time: the clock runs in guest nanoseconds, and guest time is the instructions retired times
+// a period. With config.deterministic the period is 10 ns (100 per microsecond) and a halted
+// CPU jumps to the next event, so a run depends on its inputs only. In real time the period
+// is steered every 10 ms so that guest time follows host time, and a halted CPU sleeps on the
+// host until the next event; time the host withholds (x86lab descheduled, a debugger stop)
+// is made up slowly or, past 200 ms, dropped, so the guest never sees a jump. The TSC is
+// guest time x 100 MHz, and PIT and port 0x61 accesses first bring the clock up to the
+// present instruction, so a kernel that calibrates one against the other gets 100 MHz
+// exactly, and its clocksource watchdog finds them in step.
 #pragma once
 
 #include <array>
@@ -141,8 +145,13 @@ class PcMachine {
   void boot_linux();
   void set_a20(bool enabled);
   void request_reset();
-  uint64_t guest_now_ns();
-  void sync_time_stamp_counter();
+  uint64_t guest_now_ns() const;
+  uint64_t host_now_ns() const;
+  void rebase_time(uint64_t guest_ns);
+  void steer_clock();
+  void resync_host_time();
+  static uint64_t time_stamp_ticks(void* machine);
+  void catch_up_clock();
   void wait_for_event(uint64_t deadline);
   std::string where() const;
 
@@ -181,11 +190,18 @@ class PcMachine {
   uint64_t resets_ = 0;
   uint64_t retired_at_reset_ = 0;
   unsigned resets_without_progress_ = 0;
-  // Deterministic time: guest ns = time_base_ns_ + (retired - retired_base_) * 10.
+  // Guest ns = time_base_ns_ + (retired - retired_base_) * period_q16_ / 2^16.
+  static constexpr unsigned kPeriodShift = 16;
   uint64_t time_base_ns_ = 0;
   uint64_t retired_base_ = 0;
-  uint64_t tsc_base_ = 0;
+  uint64_t period_q16_ = kNanosPerInstruction << kPeriodShift;
   std::chrono::steady_clock::time_point host_start_;
+  // Real time: the steering interval that is running (its start, the instructions retired
+  // then, host time slept in it) and when the next begins.
+  std::chrono::steady_clock::time_point steer_host_;
+  std::chrono::steady_clock::time_point next_steer_;
+  std::chrono::nanoseconds steer_idle_{};
+  uint64_t steer_retired_ = 0;
   std::function<bool()> host_hook_;
   std::unique_ptr<HostConsole> console_;  // config.serial_input
   unsigned console_countdown_ = 0;

@@ -166,11 +166,20 @@ def case_drives(x86lab):
         disk = os.path.join(tmp, "disk.img")
         with open(disk, "wb") as f:
             f.write(b"\0" * (64 * 512))
-        first = subprocess.Popen([x86lab, *PC, "-m", "16", "--hda", disk], stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        def start_first():
+            return subprocess.Popen([x86lab, *PC, "-m", "16", "--hda", disk],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+
+        first = start_first()
         try:
             deadline = time.monotonic() + 30
             while True:
+                if first.poll() is not None:
+                    # On a loaded machine a probe can take the lock before the first opens
+                    # the image, and the first is then (rightly) refused: start it again.
+                    first.communicate()
+                    first = start_first()
                 rc, out, err = run(x86lab, *PC, "-m", "16", "--hda", disk,
                                    "--max-instructions", "1000")
                 if rc == 1 or time.monotonic() > deadline:
