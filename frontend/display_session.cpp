@@ -30,7 +30,8 @@ DisplaySession::DisplaySession(const DisplayOptions& options, machine::PcMachine
                        : "");
     }
   }
-  machine_.set_host_hook(window_ ? kRefreshPeriod : kHeadlessPeriod, [this] { return hook(); });
+  machine_.set_host_hook(window_ ? window_->refresh_period() : kHeadlessPeriod,
+                         [this] { return hook(); });
 }
 
 DisplaySession::~DisplaySession() = default;

@@ -14,9 +14,8 @@ class SdlDisplay;
 
 class DisplaySession {
  public:
-  // Host refresh period: about 60 Hz.
-  static constexpr std::chrono::nanoseconds kRefreshPeriod{16'666'667};
-  // Without a window the hook only looks for signals.
+  // Without a window the hook only looks for signals; with one it runs once a frame of the
+  // host's display (SdlDisplay::refresh_period()).
   static constexpr std::chrono::nanoseconds kHeadlessPeriod{50'000'000};
 
   // Opens the window for Kind::Sdl and Kind::Auto when a display is available (a one-line

@@ -177,6 +177,16 @@ bool SdlDisplay::create_window(std::string& why_not) {
   return true;
 }
 
+std::chrono::nanoseconds SdlDisplay::refresh_period() const {
+  SDL_DisplayMode mode{};
+  int hz = 60;
+  if (SDL_GetWindowDisplayMode(window_, &mode) == 0 && mode.refresh_rate >= 24 &&
+      mode.refresh_rate <= 480) {
+    hz = mode.refresh_rate;
+  }
+  return std::chrono::nanoseconds(1'000'000'000 / hz);
+}
+
 bool SdlDisplay::refresh() {
   SDL_Event event;
   while (SDL_PollEvent(&event)) handle_event(event);

@@ -1,6 +1,7 @@
 // The SDL2 window: the guest's screen as devices::Vga renders it, keyboard and mouse input into
 // the 8042, and a few host keys. Everything runs on the machine's thread: the machine's host
-// hook calls refresh() between CPU slices about 60 times a second, which handles SDL's events,
+// hook calls refresh() between CPU slices once a frame of the host's display (refresh_period(),
+// 60 Hz when unknown), which handles SDL's events,
 // renders the VGA's changed rows into a streaming texture and presents it (no vsync, so the
 // CPU never waits for the monitor).
 //
@@ -59,6 +60,9 @@ class SdlDisplay {
   // The last picture rendered (what --screenshot saves).
   const devices::VgaFrame& frame() const { return frame_; }
   bool grabbed() const { return grabbed_; }
+  // How often refresh() should run: one frame of the display the window is on (its mode's
+  // refresh rate; 60 Hz when SDL does not know it).
+  std::chrono::nanoseconds refresh_period() const;
   // The window and its title as set (tests look at them under Xvfb).
   SDL_Window* window() const { return window_; }
   const std::string& title() const { return title_; }

@@ -9,6 +9,7 @@
 
 #include "firmware/linux_boot.hpp"
 #include "firmware/rom_image.hpp"
+#include "machine/vga_text_setup.hpp"
 
 namespace x86lab::machine {
 
@@ -265,6 +266,11 @@ void PcMachine::boot_linux() {
   // Not RAM: the BIOS ROM at the top of 4 GiB (the legacy window below 1 MiB is reserved by
   // the loader's map anyway).
   boot.reserved.push_back({0x100000000ull - bios_size_, bios_size_});
+  // No VGA BIOS runs: leave the screen as its mode 3 would, so console=tty0 shows.
+  if (const auto font = find_vga_font(vga_bios_)) {
+    set_vga_text_mode(io_, memory_, *font);
+    boot.vga_text_mode = true;
+  }
   const firmware::LinuxBootInfo info = firmware::load_linux(memory_, boot);
   firmware::apply_linux_entry_state(cpu_, info.entry);
   cpu_.memory_map_changed();
@@ -299,6 +305,7 @@ void PcMachine::attach_display(std::span<const uint8_t> bios) {
   pci_.attach(devices::PciBus::devfn(2, 0), vga_pci_);
   const bool seabios = is_seabios_image(bios);
   std::vector<uint8_t> vga_bios = load_vga_bios(seabios);
+  vga_bios_ = vga_bios;  // a direct kernel boot takes the font from it
   if (seabios) {
     // SeaBIOS built for QEMU runs VGA BIOSes from PCI expansion ROMs only.
     vga_pci_.set_expansion_rom(memory_, std::move(vga_bios), [this] { cpu_.memory_map_changed(); });

@@ -184,6 +184,7 @@ class PcMachine {
   PcDrives drives_;
   KeyTyper typer_;
 
+  std::vector<uint8_t> vga_bios_;  // the VGA BIOS image, for its font (boot_linux)
   uint32_t bios_size_ = 0;
   bool reset_pending_ = false;
   uint64_t resets_ = 0;

@@ -114,6 +114,14 @@ TEST_CASE("sdl window: follows the guest's mode, any VBE resolution, narrow mode
   CHECK(b.window_size() == frontend::Size{640, 400});
 }
 
+TEST_CASE("sdl window: refreshes once a frame of the host's display") {
+  Bench b;
+  SDL_DisplayMode mode{};
+  REQUIRE(SDL_GetWindowDisplayMode(b.display->window(), &mode) == 0);
+  const int hz = mode.refresh_rate >= 24 && mode.refresh_rate <= 480 ? mode.refresh_rate : 60;
+  CHECK(b.display->refresh_period() == std::chrono::nanoseconds(1'000'000'000 / hz));
+}
+
 TEST_CASE("sdl window: Ctrl-Alt-G grabs, the title says so, focus loss releases grab and keys") {
   Bench b;
   b.vbe_mode(640, 480, 32);
