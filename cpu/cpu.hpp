@@ -68,7 +68,9 @@ class Cpu final : public bus::CodeWriteObserver {
   void load_task_register(uint16_t selector);
 
   // Runs until max_instructions have retired, the CPU halts, or stop() is called. Returns how
-  // many instructions retired.
+  // many instructions retired. An exception delivered in place of an instruction (a fault, not
+  // a trap) counts as one, here and in instructions_retired(): a guest that only faults must
+  // use up its budget like any other.
   uint64_t run(uint64_t max_instructions);
   // Runs one instruction (a REP string instruction runs to completion); delivers a fault it
   // raises. Returns false when the CPU was halted and nothing ran.

@@ -126,3 +126,15 @@ TEST_CASE("F3 0F BC runs as BSF on a P6, as the CPUs before BMI1 do") {
   h.run_to_halt();
   CHECK(h.cpu.regs().gpr[cpu::kEbx] == 4);
 }
+
+TEST_CASE("a guest that only faults still uses up its instruction budget") {
+  // The #UD handler is the faulting instruction itself: nothing ever retires, yet run() must
+  // come back to its caller (found by tests/fuzz/cpu_fuzzer: the run loop spun forever).
+  tests::RealModeHarness h;
+  h.memory.write<uint16_t>(6 * 4, 0x0000);  // IVT[6] = 0100:0000, the UD2 below
+  h.memory.write<uint16_t>(6 * 4 + 2, tests::RealModeHarness::kCodeSegment);
+  h.load({0x0F, 0x0B});  // UD2
+  CHECK(h.cpu.run(1000) == 1000);
+  CHECK(h.cpu.instructions_retired() == 1000);
+  CHECK(h.cpu.regs().eip == 0);
+}
