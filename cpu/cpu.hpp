@@ -104,6 +104,8 @@ class Cpu final : public bus::CodeWriteObserver {
   }
 
   void code_written(uint32_t physical, unsigned size) override;
+  // Every map change drops what holds host pointers into the old map (a freed ROM's bytes).
+  void map_changed() override { memory_map_changed(); }
 
   // ---- Debugger support (cpu/debug_hooks.hpp, cpu/debug_hooks.cpp) ----------------------
   // Nothing is allocated or checked until first used. Each change drops the decoded code it

@@ -2,6 +2,8 @@
 // through the IVT on the later models, and flags a real CPU gives for known operands.
 #include <doctest/doctest.h>
 
+#include <vector>
+
 #include "tests/cpu/real_mode_harness.hpp"
 
 using namespace x86lab;
@@ -137,4 +139,17 @@ TEST_CASE("a guest that only faults still uses up its instruction budget") {
   CHECK(h.cpu.run(1000) == 1000);
   CHECK(h.cpu.instructions_retired() == 1000);
   CHECK(h.cpu.regs().eip == 0);
+}
+
+TEST_CASE("unmapping a ROM drops the CPU's cached host pointers into it") {
+  // A ROM page read through the TLB caches a host pointer into the ROM's bytes; unmapping the
+  // region frees them. Every change of the memory map must flush the CPU, or the next read
+  // goes through freed memory (a guest moving the VGA framebuffer BAR over the VGA ROM BAR
+  // unmaps both).
+  tests::RealModeHarness h;
+  const std::vector<uint8_t> rom(bus::kPageSize, 0x11);
+  h.memory.map_rom(0x20000, rom, "test rom");
+  CHECK(h.cpu.mmu().read<uint8_t>(0x20800, false) == 0x11);
+  h.memory.unmap(0x20000, bus::kPageSize);
+  CHECK(h.cpu.mmu().read<uint8_t>(0x20800, false) == 0x00);  // RAM again
 }
