@@ -16,7 +16,7 @@ IMPLEMENTED = ["--help", "--version", "--stats", "--machine", "--cpu", "--memory
                "--monitor", "--gdb", "-s", "-S", "--trace", "--magic-break",
                "--fda", "--fdb", "--hda", "--hdb", "--cdrom", "--boot", "--snapshot",
                "--display", "--nographic", "--screen-dump", "--screenshot", "--send-keys",
-               "--send-keys-after", "--send-keys-delay"]
+               "--send-keys-after", "--send-keys-delay", "--vgabios"]
 SEABIOS = ["/usr/share/seabios/bios-256k.bin", "/usr/share/seabios/bios.bin"]
 # A pc run that must not touch the terminal or open a window.
 PC = ["-M", "pc", "--display", "none", "--serial", "none", "--no-serial-input"]
@@ -104,6 +104,48 @@ def case_bad_bios_files(x86lab):
         expect_one_line_error(x86lab, ["--bios", huge], 1, huge, "larger")
 
 
+def case_firmware_packages(x86lab):
+    """A missing firmware file where a Debian package puts it names the package."""
+    for path, package in [("/usr/share/bochs/x86lab-missing-bios", "bochsbios"),
+                          ("/usr/share/seabios/x86lab-missing.bin", "seabios")]:
+        expect_one_line_error(x86lab, ["-M", "pc", "--bios", path], 1, path,
+                              f"apt-get install {package}")
+    expect_one_line_error(x86lab, [*BARE, "--vgabios", "v.bin"], 2, "--vgabios", "pc")
+    if not any(os.path.isfile(p) for p in SEABIOS):
+        return  # the pc machine needs SeaBIOS
+    path = "/usr/share/vgabios/x86lab-missing.bin"
+    expect_one_line_error(x86lab, [*PC, "--vgabios", path], 1, path, "apt-get install vgabios")
+    path = "/nonexistent/x86lab-test/vga.bin"
+    expect_one_line_error(x86lab, [*PC, "--vgabios", path], 1, path, "not found")
+
+
+def case_no_display(x86lab):
+    """Without a display the pc machine runs headless and says so in one line (what `make run`
+    shows on a machine without X or Wayland); --display none and --nographic say nothing."""
+    if not any(os.path.isfile(p) for p in SEABIOS):
+        return
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    base = ["-M", "pc", "--max-instructions", "100000", "--deterministic"]
+
+    def stderr_lines(*args):
+        proc = subprocess.run([x86lab, *base, *args], capture_output=True, timeout=60, env=env,
+                              stdin=subprocess.DEVNULL)
+        return proc.returncode, proc.stderr.decode(errors="replace").splitlines()
+
+    rc, lines = stderr_lines("--serial", "none")
+    notices = [line for line in lines if "no SDL window" in line]
+    expect(rc == 2 and len(notices) == 1 and "running headless" in notices[0] and
+           "DISPLAY" in notices[0], f"exit {rc}, stderr {lines!r}")
+    rc, lines = stderr_lines()  # COM1 on stdio: the notice says where the console is
+    notices = [line for line in lines if "no SDL window" in line]
+    expect(len(notices) == 1 and "serial console on this terminal (Ctrl-A X quits)" in notices[0],
+           f"stderr {lines!r}")
+    for quiet in (["--display", "none", "--serial", "none"], ["--nographic"]):
+        rc, lines = stderr_lines(*quiet)
+        expect(not any("no SDL window" in line for line in lines),
+               f"{quiet}: a notice although no window was asked for: {lines!r}")
+
+
 def case_drives(x86lab):
     expect_one_line_error(x86lab, [*BARE, "--fda", "a.img"], 2, "--fda", "pc machine")
     expect_one_line_error(x86lab, [*PC, "--boot", "q"], 2, "'q'", "a (floppy)")
@@ -124,11 +166,20 @@ def case_drives(x86lab):
         disk = os.path.join(tmp, "disk.img")
         with open(disk, "wb") as f:
             f.write(b"\0" * (64 * 512))
-        first = subprocess.Popen([x86lab, *PC, "-m", "16", "--hda", disk], stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        def start_first():
+            return subprocess.Popen([x86lab, *PC, "-m", "16", "--hda", disk],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+
+        first = start_first()
         try:
             deadline = time.monotonic() + 30
             while True:
+                if first.poll() is not None:
+                    # On a loaded machine a probe can take the lock before the first opens
+                    # the image, and the first is then (rightly) refused: start it again.
+                    first.communicate()
+                    first = start_first()
                 rc, out, err = run(x86lab, *PC, "-m", "16", "--hda", disk,
                                    "--max-instructions", "1000")
                 if rc == 1 or time.monotonic() > deadline:
