@@ -73,8 +73,9 @@ constexpr size_t kPortRangeCount = sizeof kPortRanges / sizeof kPortRanges[0];
 constexpr size_t kBiosBytes = 64 * 1024;
 constexpr uint64_t kMaxTimeStepNs = 20'000'000;  // 20 ms of guest time an operation
 constexpr unsigned kMaxBurst = 4096;
-// Rendering a 2560x1600 VBE frame takes a second under ASan: a few renders an input suffice.
-constexpr unsigned kMaxRenders = 4;
+// Rendering a 2560x1600 VBE frame takes up to a second under ASan and coverage: two renders
+// an input suffice (more made libFuzzer time-outs on a loaded machine, not findings).
+constexpr unsigned kMaxRenders = 2;
 
 // The disk images, created once per process and never written (mode 0444, or snapshot).
 struct Images {

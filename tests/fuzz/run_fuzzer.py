@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 
-PER_INPUT_TIMEOUT_S = 10
+PER_INPUT_TIMEOUT_S = 30  # a hang is minutes; a slow input on a loaded 2-core CI VM is seconds
 RSS_LIMIT_MB = 2560
 MAX_LEN = 8192
 
