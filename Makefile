@@ -26,27 +26,38 @@ build: deps $(BUILD_DIR)/build.ninja
 run: build
 	$(X86LAB) $(RUN_ARGS)
 
-# Every test in build/, then the fast suites again in an ASan+UBSan build (build-sanitize/).
+# Every test in build/, then the fast suites again in an ASan+UBSan build (build-sanitize/),
+# then a short run of each fuzzer (build-fuzz/, clang's libFuzzer; docs/security.md).
 # Ends with one line `N passed, N failed` counted from both meson test logs; exits non-zero
 # when any test failed.
 SANITIZE_DIR ?= $(BUILD_DIR)-sanitize
 SANITIZE_SUITES ?= --suite unit --suite cli --suite programs
 
+# The fuzzers (tests/fuzz) in their own clang build (build-fuzz/): a short run of each.
+FUZZ_DIR ?= $(BUILD_DIR)-fuzz
+
 $(SANITIZE_DIR)/build.ninja:
 	meson setup $(SANITIZE_DIR) -Dsanitize=true -Dbuildtype=debugoptimized -Db_lundef=false
 
-test: build $(SANITIZE_DIR)/build.ninja
-	@rm -f $(BUILD_DIR)/meson-logs/testlog.json $(SANITIZE_DIR)/meson-logs/testlog.json
+$(FUZZ_DIR)/build.ninja:
+	CXX=clang++ meson setup $(FUZZ_DIR) -Dfuzz=true -Dbuildtype=debugoptimized -Db_lundef=false
+
+test: build $(SANITIZE_DIR)/build.ninja $(FUZZ_DIR)/build.ninja
+	@rm -f $(BUILD_DIR)/meson-logs/testlog.json $(SANITIZE_DIR)/meson-logs/testlog.json \
+	  $(FUZZ_DIR)/meson-logs/testlog.json
 	@meson test -C $(BUILD_DIR) --print-errorlogs $(MESON_TEST_ARGS); \
 	  meson_status=$$?; \
 	  ninja -C $(SANITIZE_DIR) && \
 	  meson test -C $(SANITIZE_DIR) --print-errorlogs $(MESON_TEST_ARGS) $(SANITIZE_SUITES); \
 	  sanitize_status=$$?; \
+	  ninja -C $(FUZZ_DIR) && \
+	  meson test -C $(FUZZ_DIR) --print-errorlogs --suite fuzz; \
+	  fuzz_status=$$?; \
 	  python3 scripts/test_summary.py $(BUILD_DIR)/meson-logs/testlog.json \
-	    $(SANITIZE_DIR)/meson-logs/testlog.json; \
+	    $(SANITIZE_DIR)/meson-logs/testlog.json $(FUZZ_DIR)/meson-logs/testlog.json; \
 	  summary_status=$$?; \
 	  if [ $$meson_status -ne 0 ] || [ $$sanitize_status -ne 0 ] || \
-	     [ $$summary_status -ne 0 ]; then exit 1; fi
+	     [ $$fuzz_status -ne 0 ] || [ $$summary_status -ne 0 ]; then exit 1; fi
 
 # Speed against Bochs and QEMU (bench/run.py; docs/performance.md). Not part of `make test`: it
 # takes minutes and installs the peers. BENCH_ARGS="--scale 1e8 --reps 1" for a quick look.
@@ -55,4 +66,4 @@ bench: build
 	python3 bench/run.py --x86lab $(X86LAB) --work $(BUILD_DIR)/bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(FUZZ_DIR)

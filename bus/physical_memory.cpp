@@ -60,6 +60,7 @@ void PhysicalMemory::refresh_overlay_flags() {
       if (page < page_flags_.size()) page_flags_[page] |= kOverlay;
     }
   }
+  if (code_observer_) code_observer_->map_changed();
 }
 
 const PhysicalMemory::Region* PhysicalMemory::find_region(uint32_t addr) const {

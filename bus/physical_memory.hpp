@@ -29,10 +29,15 @@ class MmioHandler {
 // Told when the guest (or DMA) writes to a RAM page that holds decoded code, so the decoded
 // code those bytes belong to can be dropped before it runs again. A report never spans two
 // pages. The observer clears the page's flag once no decoded code is left on it.
+//
+// Also told after every change of the map (map_rom, map_mmio, unmap): what it cached from the
+// old map (host pointers into RAM or into a ROM region's bytes, decoded code) must go before
+// the next access, because an unmapped region's bytes are freed.
 class CodeWriteObserver {
  public:
   virtual ~CodeWriteObserver() = default;
   virtual void code_written(uint32_t physical, unsigned size) = 0;
+  virtual void map_changed() {}
 };
 
 // What a page of the physical address space is, for a TLB fill.
@@ -120,7 +125,7 @@ class PhysicalMemory {
   void write_slow(uint32_t addr, unsigned size, uint32_t value);
   uint8_t read_byte(uint32_t addr);
   void write_byte(uint32_t addr, uint8_t value);
-  void refresh_overlay_flags();
+  void refresh_overlay_flags();  // and tells the observer that the map changed
 
   std::unique_ptr<uint8_t[], RamDeleter> ram_;
   uint32_t ram_size_ = 0;

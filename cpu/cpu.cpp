@@ -344,6 +344,7 @@ uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {
   const Insn* const end = first + std::min<uint64_t>(block.insns.size(), budget);
   const Insn* insn = first;
   block_eip_ = regs_.eip;
+  block_ended_in_fault_ = false;
   try {
     while (insn != end) {
       current_insn_ = insn;
@@ -353,9 +354,14 @@ uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {
         break;
     }
   } catch (const CpuFault& fault) {
+    // A trap retires its instruction; a fault's delivery takes the faulting instruction's
+    // place in the count. Either way the count moves, so a guest that does nothing but fault
+    // (a handler that faults again, an IVT pointing at an invalid opcode) still uses up its
+    // budget and its guest time instead of holding the host's run loop forever.
     const Insn& faulting = *current_insn_;
-    const uint64_t done = static_cast<uint64_t>(&faulting - first) + (fault.is_trap ? 1 : 0);
+    const uint64_t done = static_cast<uint64_t>(&faulting - first) + 1;
     retired_ += done;
+    block_ended_in_fault_ = !fault.is_trap;
     insn_eip_ = insn_start_eip();
     if (fault.is_trap) regs_.eip = next_eip(faulting);
     handle_fault(fault);
@@ -461,7 +467,9 @@ uint64_t Cpu::run(uint64_t max_instructions) {
         insn_eip_ = regs_.eip;
         block = &block_at_eip();
       } catch (const CpuFault& fault) {
-        handle_fault(fault);
+        handle_fault(fault);  // a fetch fault counts as a step, as in execute_block
+        ++retired_;
+        ++executed;
         break;
       }
       // A debugger record before an instruction is not one: it neither counts nor uses budget.

@@ -68,7 +68,9 @@ class Cpu final : public bus::CodeWriteObserver {
   void load_task_register(uint16_t selector);
 
   // Runs until max_instructions have retired, the CPU halts, or stop() is called. Returns how
-  // many instructions retired.
+  // many instructions retired. An exception delivered in place of an instruction (a fault, not
+  // a trap) counts as one, here and in instructions_retired(): a guest that only faults must
+  // use up its budget like any other.
   uint64_t run(uint64_t max_instructions);
   // Runs one instruction (a REP string instruction runs to completion); delivers a fault it
   // raises. Returns false when the CPU was halted and nothing ran.
@@ -113,6 +115,8 @@ class Cpu final : public bus::CodeWriteObserver {
   }
 
   void code_written(uint32_t physical, unsigned size) override;
+  // Every map change drops what holds host pointers into the old map (a freed ROM's bytes).
+  void map_changed() override { memory_map_changed(); }
 
   // ---- Debugger support (cpu/debug_hooks.hpp, cpu/debug_hooks.cpp) ----------------------
   // Nothing is allocated or checked until first used. Each change drops the decoded code it
@@ -438,6 +442,7 @@ class Cpu final : public bus::CodeWriteObserver {
   bool halted_ = false;
   bool shutdown_ = false;
   bool exit_block_ = false;
+  bool block_ended_in_fault_ = false;  // the last execute_block delivered a fault (not a trap)
   bool stop_requested_ = false;
   bool interrupt_shadow_ = false;
   bool ss_shadow_ = false;

@@ -207,13 +207,15 @@ uint64_t Cpu::single_step_with_trap() {
   try {
     block = &block_at_eip();
   } catch (const CpuFault& fault) {
-    handle_fault(fault);
-    return 0;
+    handle_fault(fault);  // a fetch fault counts as a step, as in execute_block
+    ++retired_;
+    return 1;
   }
   const uint64_t before = retired_;
   const uint64_t ran = execute_block(*block, starts_with_record(*block) ? 2 : 1);
   blocks_.collect_garbage();
-  if (retired_ == before) return ran;  // faulted (delivered) or stopped at a breakpoint
+  // Faulted (delivered; counted as a step) or stopped at a breakpoint.
+  if (retired_ == before || block_ended_in_fault_) return ran;
   eflags_ &= ~flag::kRf;
   uint32_t status = pending_debug_status_;
   if (trap_flag && !ss_shadow_ && !halted_) status |= 1u << 14;  // BS

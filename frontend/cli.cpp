@@ -10,6 +10,8 @@
 #include <cctype>
 #include <charconv>
 #include <sstream>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace x86lab::frontend {
@@ -114,10 +116,22 @@ void parse_drive_options(const po::variables_map& vm, CommandLine& cl) {
     out = vm[option].as<std::string>();
     if (out.empty()) throw UsageError("--" + std::string(option) + " needs a file name");
   };
-  file("fda", config.floppy[0]);
-  file("fdb", config.floppy[1]);
-  file("hda", config.hard_disk[0]);
-  file("hdb", config.hard_disk[1]);
+  // FILE,readonly=on (QEMU's drive property): write-protected for the guest, opened read-only.
+  const auto writable_file = [&](const char* option, std::string& out, bool& read_only) {
+    file(option, out);
+    for (const auto& [suffix, value] :
+         {std::pair{",readonly=on", true}, {",readonly=off", false}}) {
+      const std::string_view tail(suffix);
+      if (out.size() > tail.size() && out.ends_with(tail)) {
+        out.resize(out.size() - tail.size());
+        read_only = value;
+      }
+    }
+  };
+  writable_file("fda", config.floppy[0], config.floppy_read_only[0]);
+  writable_file("fdb", config.floppy[1], config.floppy_read_only[1]);
+  writable_file("hda", config.hard_disk[0], config.hard_disk_read_only[0]);
+  writable_file("hdb", config.hard_disk[1], config.hard_disk_read_only[1]);
   file("cdrom", config.cdrom);
   if (vm.count("boot")) config.boot_order = parse_boot(vm["boot"].as<std::string>());
   read_display_options(vm, cl.display);
@@ -191,7 +205,8 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   po::options_description drive_opts("Drives and display (pc machine)");
   drive_opts.add_options()  //
       ("fda", po::value<std::string>()->value_name("FILE"),
-       "floppy image in drive A: (raw 360K, 720K, 1.2M, 1.44M or 2.88M)")                //
+       "floppy image in drive A: (raw 360K, 720K, 1.2M, 1.44M or 2.88M); FILE,readonly=on "
+       "write-protects it (also for --fdb, --hda, --hdb)")                               //
       ("fdb", po::value<std::string>()->value_name("FILE"), "floppy image in drive B:")  //
       ("hda", po::value<std::string>()->value_name("FILE"),
        "hard disk image, primary master (raw, a multiple of 512 bytes)")  //

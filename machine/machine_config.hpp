@@ -65,6 +65,10 @@ struct MachineConfig {
   std::string cdrom;                     // --cdrom (secondary master)
   std::string boot_order = "cad";        // as QEMU's default: hard disk, floppy, CD-ROM
   bool snapshot = false;                 // disk writes stay in memory
+  // --fda FILE,readonly=on (and fdb, hda, hdb): the guest sees a write-protected drive and the
+  // file is opened read-only; a file without write permission is read-only anyway.
+  std::array<bool, 2> floppy_read_only{};
+  std::array<bool, 2> hard_disk_read_only{};
   // PC machine: keys typed into the 8042 (--send-keys), once the text screen shows
   // send_keys_after (empty: at once), send_keys_delay_ms of guest time later.
   std::string send_keys;

@@ -42,7 +42,7 @@ void write_disk_params(devices::CmosRtc& rtc, uint8_t base, const DriveCmos::Dis
 }
 
 std::unique_ptr<DiskImage> open_image(const std::string& path, DiskMedium medium,
-                                      const MachineConfig& config) {
+                                      const MachineConfig& config, bool read_only) {
   if (path.empty()) return nullptr;
   // A file without any write permission bit is write-protected even for root (who could
   // open it for writing anyway): the guest sees a write-protected floppy or disk.
@@ -55,7 +55,7 @@ std::unique_ptr<DiskImage> open_image(const std::string& path, DiskMedium medium
   DiskAccess access = DiskAccess::ReadWrite;
   if (config.snapshot) {
     access = DiskAccess::Snapshot;
-  } else if (medium == DiskMedium::CdRom || write_protected) {
+  } else if (medium == DiskMedium::CdRom || write_protected || read_only) {
     access = DiskAccess::ReadOnly;
   }
   return std::make_unique<DiskImage>(path, medium, access);
@@ -153,12 +153,14 @@ PcDrives::PcDrives(bus::Clock& clock, bus::PhysicalMemory& memory)
 
 void PcDrives::open(const MachineConfig& config) {
   for (unsigned i = 0; i < 2; ++i) {
-    floppies_[i] = open_image(config.floppy[i], DiskMedium::Floppy, config);
+    floppies_[i] =
+        open_image(config.floppy[i], DiskMedium::Floppy, config, config.floppy_read_only[i]);
     if (floppies_[i]) fdc_.insert_disk(i, floppies_[i].get());
-    disks_[i] = open_image(config.hard_disk[i], DiskMedium::HardDisk, config);
+    disks_[i] = open_image(config.hard_disk[i], DiskMedium::HardDisk, config,
+                           config.hard_disk_read_only[i]);
     if (disks_[i]) primary_.attach_hard_disk(i, *disks_[i]);
   }
-  cdrom_ = open_image(config.cdrom, DiskMedium::CdRom, config);
+  cdrom_ = open_image(config.cdrom, DiskMedium::CdRom, config, true);
   if (cdrom_) secondary_.attach_cdrom(0, cdrom_.get());
 }
 

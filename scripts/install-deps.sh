@@ -8,6 +8,7 @@ packages=(
   libzydis-dev libsdl2-dev libboost-program-options-dev doctest-dev
   nasm nlohmann-json3-dev zlib1g-dev seabios libpng-dev xvfb xauth bochsbios vgabios
   gdb valgrind binutils
+  clang libclang-rt-14-dev
 )
 
 missing=()

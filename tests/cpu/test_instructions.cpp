@@ -2,6 +2,8 @@
 // through the IVT on the later models, and flags a real CPU gives for known operands.
 #include <doctest/doctest.h>
 
+#include <vector>
+
 #include "tests/cpu/real_mode_harness.hpp"
 
 using namespace x86lab;
@@ -172,4 +174,29 @@ TEST_CASE("FXSAVE is #UD on a 386 and stores the FCW on a P6") {
       CHECK(h.memory.read<uint16_t>(kBase + 0x200) == 0x0040);  // the power-on FCW
     }
   }
+}
+
+TEST_CASE("a guest that only faults still uses up its instruction budget") {
+  // The #UD handler is the faulting instruction itself: nothing ever retires, yet run() must
+  // come back to its caller (found by tests/fuzz/cpu_fuzzer: the run loop spun forever).
+  tests::RealModeHarness h;
+  h.memory.write<uint16_t>(6 * 4, 0x0000);  // IVT[6] = 0100:0000, the UD2 below
+  h.memory.write<uint16_t>(6 * 4 + 2, tests::RealModeHarness::kCodeSegment);
+  h.load({0x0F, 0x0B});  // UD2
+  CHECK(h.cpu.run(1000) == 1000);
+  CHECK(h.cpu.instructions_retired() == 1000);
+  CHECK(h.cpu.regs().eip == 0);
+}
+
+TEST_CASE("unmapping a ROM drops the CPU's cached host pointers into it") {
+  // A ROM page read through the TLB caches a host pointer into the ROM's bytes; unmapping the
+  // region frees them. Every change of the memory map must flush the CPU, or the next read
+  // goes through freed memory (a guest moving the VGA framebuffer BAR over the VGA ROM BAR
+  // unmaps both).
+  tests::RealModeHarness h;
+  const std::vector<uint8_t> rom(bus::kPageSize, 0x11);
+  h.memory.map_rom(0x20000, rom, "test rom");
+  CHECK(h.cpu.mmu().read<uint8_t>(0x20800, false) == 0x11);
+  h.memory.unmap(0x20000, bus::kPageSize);
+  CHECK(h.cpu.mmu().read<uint8_t>(0x20800, false) == 0x00);  // RAM again
 }
