@@ -23,6 +23,7 @@ struct Block {
   bool valid = true;
   bool starts_with_record = false;  // a debugger record (cpu/debug_hooks.hpp) comes first
   uint64_t lines = 0;               // 64-byte lines of its page that its bytes cover
+  uint32_t count = 0;               // instructions; insns holds one more, the end marker
   std::vector<Insn> insns;
   std::vector<uint32_t> pages;  // physical page numbers the bytes come from
 };

@@ -312,6 +312,11 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
   }
   block->byte_length = offset - regs_.eip;
   if (!cacheable) block->key = ~0u;
+  block->count = static_cast<uint32_t>(block->insns.size());
+  // The end marker stops the run loop without a per-instruction end test.
+  Insn end_marker{};
+  end_marker.fn = &block_end_handler;
+  block->insns.push_back(end_marker);
   return block;
 }
 
@@ -335,28 +340,46 @@ const Block& Cpu::block_at_eip_slow(uint32_t linear, uint32_t key, JumpCacheEntr
 
 uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {
   const Insn* const first = block.insns.data();
-  const Insn* const end = first + std::min<uint64_t>(block.insns.size(), budget);
   const Insn* insn = first;
   block_eip_ = regs_.eip;
+  uint64_t done;
   try {
-    while (insn != end) {
-      current_insn_ = insn;
-      insn->fn(*this, *insn);
-      ++insn;
-      if (exit_block_) [[unlikely]]
-        break;
+    if (budget >= block.count) [[likely]] {
+      // The block's end marker sets exit_block_ like an instruction that ends the block, so
+      // the loop tests one byte per instruction; reaching it is not a reason to stop.
+      do {
+        current_insn_ = insn;
+        insn->fn(*this, *insn);
+        ++insn;
+      } while (!exit_block_);
+      done = static_cast<uint64_t>(insn - first);
+      if (done > block.count) {
+        done = block.count;
+        exit_block_ = false;
+      }
+    } else {
+      const Insn* const end = first + budget;
+      while (insn != end) {
+        current_insn_ = insn;
+        insn->fn(*this, *insn);
+        ++insn;
+        if (exit_block_) [[unlikely]]
+          break;
+      }
+      done = static_cast<uint64_t>(insn - first);
     }
   } catch (const CpuFault& fault) {
     const Insn& faulting = *current_insn_;
-    const uint64_t done = static_cast<uint64_t>(&faulting - first) + (fault.is_trap ? 1 : 0);
+    done = static_cast<uint64_t>(&faulting - first) + (fault.is_trap ? 1 : 0);
     retired_ += done;
     insn_eip_ = insn_start_eip();
     if (fault.is_trap) regs_.eip = next_eip(faulting);
     handle_fault(fault);
     return done;
   }
-  const uint64_t done = static_cast<uint64_t>(insn - first);
-  if (done > 0 && !(insn[-1].flags & insn_flags::kSetsEip)) regs_.eip = next_eip(insn[-1]);
+  if (done > 0 && !(first[done - 1].flags & insn_flags::kSetsEip)) {
+    regs_.eip = next_eip(first[done - 1]);
+  }
   retired_ += done;
   return done;
 }
@@ -444,12 +467,14 @@ uint64_t Cpu::run(uint64_t max_instructions) {
       executed += single_step_with_trap();
       continue;
     }
+    exit_block_ = false;
+    // CS, the mode and the CPL change only with exit_block_: the key holds for this chain.
+    const uint32_t key = mode_key() | (cpl_ == 3 ? 4u : 0u);
     do {
-      exit_block_ = false;
       const Block* block;
       try {
         insn_eip_ = regs_.eip;
-        block = &block_at_eip();
+        block = &block_at_eip(key);
       } catch (const CpuFault& fault) {
         handle_fault(fault);
         break;

@@ -249,6 +249,8 @@ class Cpu final : public bus::CodeWriteObserver {
   // INT n, INT3, INTO: IOPL-sensitive in virtual-8086 mode.
   void software_interrupt(uint8_t vector);
   void request_block_exit() { exit_block_ = true; }
+  // The marker after a block's last instruction.
+  static void block_end_handler(Cpu& cpu, const Insn& /*insn*/) { cpu.exit_block_ = true; }
   void halt() {
     halted_ = true;
     exit_block_ = true;
@@ -340,9 +342,9 @@ class Cpu final : public bus::CodeWriteObserver {
   // The block at CS:EIP. The jump cache maps a linear address straight to its block while no
   // block was dropped and no translation changed since it was filled; the CS limit is
   // checked every time.
-  const Block& block_at_eip() {
+  const Block& block_at_eip() { return block_at_eip(mode_key() | (cpl_ == 3 ? 4u : 0u)); }
+  const Block& block_at_eip(uint32_t key) {
     const uint32_t linear = regs_.seg[kCs].base + regs_.eip;
-    const uint32_t key = mode_key() | (cpl_ == 3 ? 4u : 0u);
     JumpCacheEntry& jump = jump_cache_[(linear ^ (linear >> 12)) & (kJumpCacheSize - 1)];
     if (jump.linear == linear && jump.key == key && jump.generation == code_generation() &&
         fits_code_limit(*jump.block)) [[likely]] {
