@@ -25,7 +25,8 @@ struct Block {
   uint64_t lines = 0;               // 64-byte lines of its page that its bytes cover
   uint32_t count = 0;               // instructions; insns holds one more, the end marker
   std::vector<Insn> insns;
-  std::vector<uint32_t> pages;  // physical page numbers the bytes come from
+  std::vector<Handler> precise;  // the handlers before flag liveness, when it changed any
+  std::vector<uint32_t> pages;   // physical page numbers the bytes come from
 };
 
 // One decoded instruction remembered by physical address, so that blocks that overlap (a
@@ -33,6 +34,9 @@ struct Block {
 struct DecodedInsn {
   Insn insn;
   bool ends_block;
+  uint16_t flags_read;  // DecodeResult's flag liveness facts
+  uint16_t flags_written;
+  bool plain;
 };
 
 class BlockCache {

@@ -10,6 +10,34 @@ namespace {
 
 constexpr unsigned kMaxBlockInstructions = 32;
 
+// What flag liveness needs to know of one instruction of a block (DecodeResult's fields).
+struct FlagFacts {
+  uint16_t read = flag::kArith;
+  uint16_t written = 0;
+  bool plain = false;
+};
+
+// Flag liveness: walking the block backwards, an instruction whose written flags are all
+// overwritten by later plain instructions before anything reads them gets its flagless twin.
+// Flags are live after the block, and before any instruction that is not plain (it may fault
+// or end the block, and then the flags must be exact). The original handlers stay in
+// block.precise for runs that stop inside the block (a budget, single steps).
+void drop_dead_flags(Block& block, const std::vector<FlagFacts>& facts) {
+  uint32_t live = flag::kArith;
+  for (size_t i = facts.size(); i-- > 0;) {
+    const FlagFacts& f = facts[i];
+    if (f.written && !(f.written & live)) {
+      if (const Handler twin = flagless_twin(block.insns[i].fn)) {
+        if (block.precise.empty()) {
+          for (const Insn& insn : block.insns) block.precise.push_back(insn.fn);
+        }
+        block.insns[i].fn = twin;
+      }
+    }
+    live = f.plain ? (live & ~f.written) | f.read : flag::kArith;
+  }
+}
+
 struct FlagMasks {
   uint32_t writable;
   uint32_t fixed_ones;
@@ -223,6 +251,7 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
   };
 
   const uint32_t wrap_mask = wraps_at_64k ? 0xFFFFu : 0xFFFFFFFFu;
+  std::vector<FlagFacts> facts;
   for (unsigned n = 0; n < kMaxBlockInstructions; ++n) {
     uint32_t insn_phys;
     try {
@@ -239,6 +268,7 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
         Insn record{};
         record.fn = &debug_record_handler;
         block->insns.push_back(record);
+        facts.push_back(FlagFacts{});
         block->starts_with_record = true;
       }
     }
@@ -250,6 +280,9 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
         (!wraps_at_64k || offset + known->insn.length <= 0x10000)) {
       insn = known->insn;
       result.ends_block = known->ends_block;
+      result.flags_read = known->flags_read;
+      result.flags_written = known->flags_written;
+      result.plain = known->plain;
     } else {
       uint8_t bytes[15];
       size_t available = 0;
@@ -287,11 +320,15 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
               (wraps_at_64k && offset + insn.length > 0x10000);
     if (crosses && n > 0) break;
     if (!crosses && !known && result.status == DecodeStatus::Ok) {
-      blocks_.remember_insn(insn_phys, key, DecodedInsn{insn, result.ends_block});
+      blocks_.remember_insn(insn_phys, key,
+                            DecodedInsn{insn, result.ends_block, result.flags_read,
+                                        result.flags_written, result.plain});
     }
     if (debug_ && debug_->magic_break && is_magic_break(memory_, insn_phys, insn.length))
         [[unlikely]] {
       insn.fn = &magic_break_handler;
+      result.flags_read = flag::kArith;
+      result.plain = false;
     }
     note_page(insn_phys);
     if (crosses) {
@@ -300,6 +337,7 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
     offset += insn.length;
     insn.next_offset = static_cast<uint16_t>(offset - regs_.eip);
     block->insns.push_back(insn);
+    facts.push_back(FlagFacts{result.flags_read, result.flags_written, result.plain});
     if (crosses) {
       cacheable = false;
       break;
@@ -313,6 +351,7 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
   block->byte_length = offset - regs_.eip;
   if (!cacheable) block->key = ~0u;
   block->count = static_cast<uint32_t>(block->insns.size());
+  drop_dead_flags(*block, facts);
   // The end marker stops the run loop without a per-instruction end test.
   Insn end_marker{};
   end_marker.fn = &block_end_handler;
@@ -358,10 +397,12 @@ uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {
         exit_block_ = false;
       }
     } else {
+      // Stopping inside the block: the flags must be exact there, so no flagless twins.
       const Insn* const end = first + budget;
       while (insn != end) {
         current_insn_ = insn;
-        insn->fn(*this, *insn);
+        const Handler fn = block.precise.empty() ? insn->fn : block.precise[insn - first];
+        fn(*this, *insn);
         ++insn;
         if (exit_block_) [[unlikely]]
           break;
