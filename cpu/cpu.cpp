@@ -509,23 +509,61 @@ uint64_t Cpu::run(uint64_t max_instructions) {
       continue;
     }
     exit_block_ = false;
-    // CS, the mode and the CPL change only with exit_block_: the key holds for this chain.
+    // CS, the mode and the CPL change only with exit_block_: the key holds for this chain of
+    // blocks, and so do CS's base and limit, which block links depend on.
     const uint32_t key = mode_key() | (cpl_ == 3 ? 4u : 0u);
-    do {
-      const Block* block;
-      try {
-        insn_eip_ = regs_.eip;
-        block = &block_at_eip(key);
-      } catch (const CpuFault& fault) {
-        handle_fault(fault);
-        break;
-      }
+    const SegmentCache& cs = regs_.seg[kCs];
+    if (key != link_key_ || cs.base != link_cs_base_ || cs.limit != link_cs_limit_) {
+      link_key_ = key;
+      link_cs_base_ = cs.base;
+      link_cs_limit_ = cs.limit;
+      ++link_context_;
+    }
+    const Block* block;
+    try {
+      insn_eip_ = regs_.eip;
+      block = &block_at_eip(key);
+    } catch (const CpuFault& fault) {
+      handle_fault(fault);
+      blocks_.collect_garbage();
+      continue;
+    }
+    for (;;) {
       // A debugger record before an instruction is not one: it neither counts nor uses budget.
       const uint64_t budget = max_instructions - executed + block->starts_with_record;
       const uint64_t before = retired_;
       execute_block(*block, budget);
       executed += retired_ - before;
-    } while (!exit_block_ && executed < max_instructions);
+      if (exit_block_ || executed >= max_instructions) break;
+      // Direct block chaining: the block remembers the blocks its exits led to, valid while
+      // no block was dropped, no translation changed and the chain context is the same.
+      const uint64_t epoch = link_epoch();
+      const uint32_t eip = regs_.eip;
+      const BlockLink* links = block->links;
+      if (links[0].eip == eip && links[0].epoch == epoch) [[likely]] {
+        block = links[0].block;
+        continue;
+      }
+      if (links[1].eip == eip && links[1].epoch == epoch) {
+        block = links[1].block;
+        continue;
+      }
+      const Block* next;
+      try {
+        insn_eip_ = eip;
+        next = &block_at_eip(key);
+      } catch (const CpuFault& fault) {
+        handle_fault(fault);
+        break;
+      }
+      const Block* uncached = uncached_block_.get();
+      if (block != uncached && next != uncached) {
+        // Replace a stale link first; two live ones (a loop's branch and its exit) stay.
+        const unsigned slot = block->links[0].epoch == link_epoch() ? 1 : 0;
+        block->links[slot] = BlockLink{eip, link_epoch(), next};
+      }
+      block = next;
+    }
     blocks_.collect_garbage();
   }
   return executed;

@@ -355,6 +355,8 @@ class Cpu final : public bus::CodeWriteObserver {
   [[gnu::noinline]] const Block& block_at_eip_slow(uint32_t linear, uint32_t key,
                                                    JumpCacheEntry& jump);
   uint64_t code_generation() const { return blocks_.generation() + mmu_.generation(); }
+  // Every counter here only grows, so the sum changes whenever one of them does.
+  uint64_t link_epoch() const { return code_generation() + link_context_; }
   std::unique_ptr<Block> build_block(uint32_t phys, uint32_t key);
   void handle_fault(const CpuFault& fault);
   void deliver_external_interrupt();
@@ -399,6 +401,11 @@ class Cpu final : public bus::CodeWriteObserver {
   uint64_t tsc_offset_ = 0;
   uint32_t code_eip_mask_ = 0xFFFF;  // IP wraps at 64 KiB in 16-bit code
   std::unique_ptr<Block> uncached_block_;
+  // The chain context block links were made in (run()): a change counts in link_context_.
+  uint32_t link_key_ = ~0u;
+  uint32_t link_cs_base_ = 0;
+  uint32_t link_cs_limit_ = 0;
+  uint64_t link_context_ = 0;
   static constexpr unsigned kJumpCacheSize = 4096;
   std::unique_ptr<JumpCacheEntry[]> jump_cache_{new JumpCacheEntry[kJumpCacheSize]};
   struct ModelSpecificRegisters {
