@@ -5,10 +5,10 @@ BUILD_DIR ?= build
 MESON_TEST_ARGS ?= --timeout-multiplier 10
 X86LAB := $(BUILD_DIR)/frontend/x86lab
 # A real guest: the demo boot floppy (firmware/demo_floppy.asm) on SeaBIOS, in the SDL window
-# when there is a display, else headless with COM1 on the terminal (Ctrl-A X quits).
+# when there is a display, else headless with COM1 on the terminal (Ctrl-A X quits): x86lab
+# falls back by itself and says so in one line.
 DEMO_FLOPPY := $(BUILD_DIR)/firmware/demo_floppy.img
-RUN_DISPLAY ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--nographic)
-RUN_ARGS ?= --fda $(DEMO_FLOPPY) --snapshot $(RUN_DISPLAY)
+RUN_ARGS ?= --fda $(DEMO_FLOPPY) --snapshot
 
 .PHONY: all deps build run test bench clean
 

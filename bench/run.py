@@ -27,6 +27,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # no __pycache__ in bench/ from the import below
+import linux_workloads  # noqa: E402  (bench/linux_workloads.py: Linux boot and userland)
+
 REPO = Path(__file__).resolve().parent.parent
 WORKLOAD_DIR = REPO / "bench" / "workloads"
 DEBIAN_PACKAGES = ["bochs", "bochsbios", "vgabios", "qemu-system-x86", "nasm"]
@@ -42,6 +45,7 @@ DESCRIPTIONS = {
     "mem_loop": "load/store loop over 16 pages, 32-bit PM, paging on",
     "boot_only": "boot, mode switches and exit, no loop (the overhead in the rows above)",
     "freedos": "FreeDOS 720 KiB floppy (freedos722.img): power-on to the A:\\> prompt, realtime clock",
+    **linux_workloads.WORKLOADS,
 }
 
 
@@ -514,8 +518,12 @@ def main():
     parser.add_argument("--reps", type=int, default=3, help="runs of each emulator (default 3)")
     parser.add_argument("--scale", type=float, default=1e9,
                         help="instructions in each loop workload (default 1e9; 1e8 is quick)")
-    parser.add_argument("--workloads", default=",".join(LOOP_WORKLOADS + ["freedos"]),
-                        help="comma-separated: reg_loop, mem_loop, boot_only, freedos")
+    parser.add_argument("--workloads",
+                        default=",".join(LOOP_WORKLOADS + ["freedos", *linux_workloads.WORKLOADS]),
+                        help="comma-separated: reg_loop, mem_loop, boot_only, freedos, "
+                             "linux_boot, linux_userland")
+    parser.add_argument("--linux-reps", type=int, default=1,
+                        help="runs of each Linux workload (default 1: minutes each on Bochs)")
     parser.add_argument("--emulators", default=",".join(EMULATORS),
                         help="comma-separated subset of x86lab, bochs, qemu")
     parser.add_argument("--x86lab", help="the x86lab binary (default build-bench/ or build/)")
@@ -529,7 +537,7 @@ def main():
     workloads = [w for w in args.workloads.split(",") if w]
     emulators = [e for e in args.emulators.split(",") if e]
     for w in workloads:
-        if w not in LOOP_WORKLOADS and w != "freedos":
+        if w not in LOOP_WORKLOADS and w != "freedos" and w not in linux_workloads.WORKLOADS:
             sys.exit(f"bench: --workloads: unknown workload '{w}'")
     for e in emulators:
         if e not in EMULATORS:
@@ -549,7 +557,7 @@ def main():
     images = {}
     counts = {}
     for w in workloads:
-        if w == "freedos":
+        if w == "freedos" or w in linux_workloads.WORKLOADS:
             continue
         per_iteration = instructions_per_iteration(w)
         iterations = round(args.scale / per_iteration) if per_iteration else 0
@@ -566,7 +574,11 @@ def main():
             order = emulators[rep % len(emulators):] + emulators[:rep % len(emulators)]
             for e in order:
                 tag = f"{w}.{rep}"
-                if w == "freedos":
+                if w in linux_workloads.WORKLOADS:
+                    if rep >= args.linux_reps:
+                        continue
+                    run = linux_workloads.run(w, e, x86lab, work, args.timeout, tag, Run)
+                elif w == "freedos":
                     if e == "x86lab":
                         continue     # x86lab cannot boot a PC yet
                     if e == "bochs":

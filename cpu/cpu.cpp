@@ -121,6 +121,9 @@ void Cpu::reset() {
   regs_.seg[kCs].access = 0x9B;
   regs_.dr[6] = 0xFFFF0FF0;
   regs_.dr[7] = 0x400;
+  debug_trap_pending_ = false;
+  pending_debug_status_ = 0;
+  instruction_breakpoint_fault_ = false;
   cpl_ = 0;
   code_eip_mask_ = 0xFFFF;
   halted_ = false;
@@ -129,6 +132,8 @@ void Cpu::reset() {
   interrupt_shadow_ = false;
   sync_paging();
   flush_decoded_code();
+  sync_debug_registers();
+  sync_alignment_check();
 }
 
 void Cpu::sync_paging() {
@@ -151,6 +156,7 @@ void Cpu::set_eflags(uint32_t value) {
   lazy_.op = FlagOp::None;
   eflags_ = (value & writable) | eflags_fixed_ones_;
   if (was_v86 != v86_mode()) exit_block_ = true;
+  sync_alignment_check();
 }
 
 void Cpu::materialize_flags() {
@@ -431,6 +437,7 @@ bool contributory(uint8_t vector) { return vector == 0 || (vector >= 10 && vecto
 }  // namespace
 
 void Cpu::handle_fault(const CpuFault& fault) {
+  note_fault_resume_flag(fault);
   if (!fault.is_trap) regs_.eip = insn_eip_;
   exit_block_ = true;
   CpuFault current = fault;
@@ -493,6 +500,9 @@ uint64_t Cpu::run(uint64_t max_instructions) {
       last_stop_ = StopReason::Shutdown;
       break;
     }
+    // A data, I/O or task-switch debug trap comes before any external interrupt.
+    if (debug_trap_pending_ && !stop_requested_) [[unlikely]]
+      deliver_pending_debug_trap();
     const bool interruptible = (eflags_ & flag::kIf) && !interrupt_shadow_;
     interrupt_shadow_ = false;
     if (interruptible && pic_ && pic_->interrupt_pending()) deliver_external_interrupt();
@@ -504,7 +514,7 @@ uint64_t Cpu::run(uint64_t max_instructions) {
       last_stop_ = stop_reason_;
       break;
     }
-    if (eflags_ & flag::kTf) [[unlikely]] {
+    if (eflags_ & (flag::kTf | flag::kRf)) [[unlikely]] {
       executed += single_step_with_trap();
       continue;
     }
@@ -569,29 +579,6 @@ uint64_t Cpu::run(uint64_t max_instructions) {
   return executed;
 }
 
-uint64_t Cpu::single_step_with_trap() {
-  exit_block_ = false;
-  insn_eip_ = regs_.eip;
-  const Block* block;
-  try {
-    block = &block_at_eip();
-  } catch (const CpuFault& fault) {
-    handle_fault(fault);
-    return 0;
-  }
-  const uint64_t ran = execute_block(*block, starts_with_record(*block) ? 2 : 1);
-  blocks_.collect_garbage();
-  if (ran >= 1 && !exit_block_) {
-    // TF was set before the instruction: a debug trap after it.
-    try {
-      interrupt(static_cast<uint8_t>(Vector::Debug), regs_.eip);
-    } catch (const CpuFault& fault) {
-      handle_fault(fault);
-    }
-  }
-  return ran;
-}
-
 bool Cpu::step() {
   if (halted_) return false;
   const uint64_t before = retired_;
@@ -604,6 +591,8 @@ bool Cpu::step() {
     handle_fault(fault);
   }
   blocks_.collect_garbage();
+  if (retired_ > before) eflags_ &= ~flag::kRf;  // RF lasts one instruction
+  if (debug_trap_pending_ && !stop_requested_) deliver_pending_debug_trap();
   return retired_ > before || !halted_;
 }
 
@@ -627,6 +616,7 @@ void Cpu::interrupt(uint8_t vector, uint32_t return_eip, InterruptSource source,
   push<uint16_t>(regs_.seg[kCs].selector);
   push<uint16_t>(static_cast<uint16_t>(return_eip));
   eflags_ &= ~(flag::kIf | flag::kTf | flag::kAc | flag::kRf);
+  sync_alignment_check();
   load_segment_real(kCs, new_cs);
   regs_.eip = new_ip;
 }
@@ -769,7 +759,7 @@ bool Cpu::write_msr(uint32_t index, uint64_t value) {
   if (model_ != CpuModel::PentiumPro) return false;
   switch (index) {
     case 0x10:
-      tsc_offset_ = value - retired_;
+      tsc_offset_ = value - tsc_reference();
       return true;
     case 0x1B:
       msr_.apic_base = value;
@@ -851,10 +841,12 @@ void Cpu::write_cr0(uint32_t value) {
     regs_.cr0 = 0xFFF0 | (value & 0xF) | (regs_.cr0 & 1);  // PE cannot be cleared on a 286
   } else {
     if ((value & 0x80000000u) && !(value & 1)) raise_fault(Vector::GeneralProtection, 0);
-    regs_.cr0 = (value & 0xE005003F) | (model_ == CpuModel::PentiumPro ? 0x10 : 0);
+    // The 386 has PG, ET, TS, EM, MP and PE only; NE, WP, AM, NW and CD came with the 486.
+    regs_.cr0 = model_ == CpuModel::PentiumPro ? (value & 0xE005003F) | 0x10 : value & 0x8000001F;
   }
   if (!protected_mode()) cpl_ = 0;
   sync_paging();
+  sync_alignment_check();
   exit_block_ = true;
 }
 
@@ -877,11 +869,13 @@ void Cpu::write_cr3(uint32_t value) {
 }
 
 void Cpu::write_cr4(uint32_t value) {
-  // TSD, DE, PSE, MCE, PGE, PCE: what is implemented. VME, PVI and PAE are not (CPUID does
+  // TSD, DE, PSE, MCE, PGE, PCE, OSFXSR: what is implemented. VME, PVI and PAE are not (CPUID does
   // not claim them), so setting them is a reserved-bit #GP.
-  if (value & ~0x1DCu) raise_fault(Vector::GeneralProtection, 0);
+  if (value & ~0x3DCu) raise_fault(Vector::GeneralProtection, 0);
+  const bool debug_extensions_changed = (regs_.cr4 ^ value) & 0x8u;
   regs_.cr4 = value;
   sync_paging();
+  if (debug_extensions_changed) sync_debug_registers();  // I/O breakpoints need CR4.DE
   exit_block_ = true;
 }
 

@@ -86,6 +86,17 @@ class Cpu final : public bus::CodeWriteObserver {
   uint64_t instructions_retired() const { return retired_; }
 
   void set_interrupt_controller(InterruptController* pic) { pic_ = pic; }
+  // What RDTSC counts: retired instructions by default, or the ticks of a clock the machine
+  // keeps (the pc machine in real time: guest nanoseconds / 10). RDTSC is not a hot
+  // instruction, so a call through a plain function pointer costs nothing that matters. The
+  // count stays continuous across the switch; WRMSR 0x10 still sets it.
+  using TscSource = uint64_t (*)(void* context);
+  void set_tsc_source(TscSource source, void* context) {
+    const uint64_t current = time_stamp_counter();
+    tsc_source_ = source;
+    tsc_context_ = context;
+    tsc_offset_ = current - tsc_reference();
+  }
   void set_a20(bool enabled);
   bool a20() const { return mmu_.a20_mask() & (1u << 20); }
 
@@ -139,6 +150,8 @@ class Cpu final : public bus::CodeWriteObserver {
   }
   // Handlers of the records the block builder inserts.
   void debug_record_reached();
+  // Whether an enabled DR execute breakpoint matches (and RF is clear); sets DR6's B bits.
+  bool instruction_breakpoint_reached(uint32_t linear);
   void magic_break_reached();
 
   // ---- Used by instruction handlers ----------------------------------------------------
@@ -272,8 +285,30 @@ class Cpu final : public bus::CodeWriteObserver {
   void return_far(unsigned operand_size, uint32_t release);
   void interrupt_return(unsigned operand_size);
   void inhibit_interrupts() { interrupt_shadow_ = true; }
+  // MOV SS and POP SS also hold back a single-step trap for one instruction.
+  void inhibit_interrupts_and_traps() {
+    interrupt_shadow_ = true;
+    ss_shadow_ = true;
+  }
+  // ---- Debug registers (cpu/debug_registers.cpp) ----------------------------------------
+  // MOV from/to DRn (the caller checked privilege): DR4/DR5 alias DR6/DR7 (#UD with CR4.DE),
+  // DR7.GD makes the access a #DB fault.
+  uint32_t read_debug_register(unsigned n);
+  void write_debug_register(unsigned n, uint32_t value);
+  // A #DB trap after the current instruction with these DR6 bits (BT after a task switch).
+  void request_debug_trap(uint32_t dr6_bits);
   void check_io_permission(uint16_t port, unsigned size);
-  uint64_t time_stamp_counter() const { return retired_ + tsc_offset_; }
+  // #AC(0) for an operand whose natural alignment is more than its accesses' (8-byte x87 and
+  // CMPXCHG8B operands): one branch in those handlers only. Word and dword accesses are
+  // checked by the MMU's slow path.
+  void check_alignment(unsigned seg, uint32_t offset, uint32_t alignment) {
+    if (alignment_check_ && cpl_ == 3 && ((regs_.seg[seg].base + offset) & (alignment - 1)))
+        [[unlikely]] {
+      raise_fault(Vector::AlignmentCheck, 0);
+    }
+  }
+  uint64_t tsc_reference() const { return tsc_source_ ? tsc_source_(tsc_context_) : retired_; }
+  uint64_t time_stamp_counter() const { return tsc_reference() + tsc_offset_; }
   bool read_msr(uint32_t index, uint64_t& value);
   bool write_msr(uint32_t index, uint64_t value);
   void write_cr0(uint32_t value);
@@ -366,6 +401,22 @@ class Cpu final : public bus::CodeWriteObserver {
   void sync_paging();
   void flush_for_breakpoint(const CodeBreakpoint& breakpoint);
   void io_watch_check(uint16_t port, unsigned size, bool write, uint32_t value);
+  unsigned debug_register_alias(unsigned n);
+  // Rebuilds the breakpoints DR7 enables (records, watched pages, I/O ports).
+  void sync_debug_registers();
+  void data_breakpoint_hit(unsigned n);
+  void io_breakpoint_check(uint16_t port, unsigned size);
+  void deliver_debug_trap(uint32_t dr6_bits);
+  void deliver_pending_debug_trap();
+  void note_fault_resume_flag(const CpuFault& fault);
+  // CR0.AM and EFLAGS.AC changed (CR0 writes, EFLAGS loads, real-mode interrupts).
+  void sync_alignment_check() {
+    const bool on =
+        model_ == CpuModel::PentiumPro && (regs_.cr0 & (1u << 18)) && (eflags_ & flag::kAc);
+    if (on == alignment_check_) return;
+    alignment_check_ = on;
+    mmu_.set_alignment_check(on);
+  }
   void debug_stop(StopReason reason);
   bool starts_with_record(const Block& block) const;
 
@@ -393,12 +444,19 @@ class Cpu final : public bus::CodeWriteObserver {
   bool exit_block_ = false;
   bool stop_requested_ = false;
   bool interrupt_shadow_ = false;
+  bool ss_shadow_ = false;
+  bool alignment_check_ = false;  // CR0.AM and EFLAGS.AC (checked at CPL 3)
+  bool debug_trap_pending_ = false;
+  uint32_t pending_debug_status_ = 0;  // DR6 bits of the pending #DB trap
+  bool instruction_breakpoint_fault_ = false;
   StopReason last_stop_ = StopReason::Budget;
   StopReason stop_reason_ = StopReason::Requested;  // what a pending stop request reports
   std::unique_ptr<DebugHooks> debug_;
   std::atomic<bool> async_stop_{false};
   bool io_watch_active_ = false;
   uint64_t tsc_offset_ = 0;
+  TscSource tsc_source_ = nullptr;
+  void* tsc_context_ = nullptr;
   uint32_t code_eip_mask_ = 0xFFFF;  // IP wraps at 64 KiB in 16-bit code
   std::unique_ptr<Block> uncached_block_;
   // The chain context block links were made in (run()): a change counts in link_context_.

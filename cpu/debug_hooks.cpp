@@ -43,6 +43,10 @@ DebugHooks& Cpu::debug() {
   if (!debug_) {
     debug_ = std::make_unique<DebugHooks>();
     mmu_.set_watch_listener([this](const mmu::WatchHit& hit) {
+      if (hit.id < 0) {  // a guest DR data breakpoint
+        data_breakpoint_hit(static_cast<unsigned>(-1 - hit.id));
+        return;
+      }
       debug_->event = DebugEvent{DebugEvent::Kind::MemoryWatch,
                                  hit.id,
                                  hit.linear,
@@ -138,7 +142,7 @@ bool Cpu::remove_io_watch(int id) {
   const auto it = std::find_if(list.begin(), list.end(), [&](const auto& w) { return w.id == id; });
   if (it == list.end()) return false;
   list.erase(it);
-  io_watch_active_ = !list.empty();
+  io_watch_active_ = !list.empty() || debug_->dr_io_mask;
   return true;
 }
 
@@ -183,7 +187,7 @@ void Cpu::debug_record_reached() {
   const bool ignore = d.ignore_retired == retired_ && d.ignore_linear == linear;
   d.ignore_retired = ~uint64_t{0};
   --retired_;
-  if (!ignore && !d.breakpoints.empty()) {
+  if (!ignore && !d.breakpoints.empty()) [[unlikely]] {
     uint32_t physical = 0;
     const bool mapped = mmu_.peek_translation(linear, physical);
     for (CodeBreakpoint& b : d.breakpoints) {
@@ -206,6 +210,12 @@ void Cpu::debug_record_reached() {
       return;
     }
   }
+  // The guest's own instruction breakpoint: a #DB fault before the instruction (after the
+  // debugger's, which sees the instruction first). The record is not counted then.
+  if (instruction_breakpoint_reached(linear)) {
+    ++retired_;
+    raise_fault(Vector::Debug);
+  }
   if (d.trace) d.trace(*this);
 }
 
@@ -216,6 +226,7 @@ void Cpu::magic_break_reached() {
 }
 
 void Cpu::io_watch_check(uint16_t port, unsigned size, bool write, uint32_t value) {
+  if (debug_->dr_io_mask) io_breakpoint_check(port, size);
   const uint8_t kind = write ? watch_kind::kWrite : watch_kind::kRead;
   for (const IoWatch& w : debug_->io_watches) {
     if (!(w.kinds & kind) || port + size - 1u < w.first || port > w.last) continue;

@@ -82,10 +82,18 @@ struct DebugHooks {
   // instruction has retired since the resume.
   uint32_t ignore_linear = 0;
   uint64_t ignore_retired = ~uint64_t{0};
+  // The guest's enabled DR0-DR3 execute breakpoints (linear) and I/O breakpoints, as bits
+  // (cpu/debug_registers.cpp).
+  uint32_t dr_exec_linear[4] = {};
+  uint8_t dr_exec_mask = 0;
+  uint8_t dr_io_mask = 0;
 
   // Whether the builder puts a record before the instruction at linear/physical/offset.
   bool wants_record(uint32_t linear, uint32_t physical, uint32_t offset) const {
     if (trace) return true;
+    for (unsigned n = 0; n < 4; ++n) {
+      if (((dr_exec_mask >> n) & 1) && dr_exec_linear[n] == linear) return true;
+    }
     for (const CodeBreakpoint& b : breakpoints) {
       switch (b.kind) {
         case BreakpointKind::Linear:

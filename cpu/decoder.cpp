@@ -758,7 +758,8 @@ Handler Selector::select() {
   }
   // x87 instructions on the P6; where no x87 handler exists they behave as with no
   // coprocessor present (and CPUID does not claim an FPU).
-  const bool fxsave_group = in_.opcode_map == ZYDIS_OPCODE_MAP_0F && op == 0xAE &&
+  const bool fxsave_group = model_ == CpuModel::PentiumPro &&
+                            in_.opcode_map == ZYDIS_OPCODE_MAP_0F && op == 0xAE &&
                             in_.raw.modrm.mod != 3 && in_.raw.modrm.reg <= 1;
   if ((default_map && op >= 0xD8 && op <= 0xDF) || fxsave_group) {
     unsigned memory_size = 0;

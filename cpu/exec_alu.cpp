@@ -500,6 +500,7 @@ struct Cmpxchg {
 
 void cmpxchg8b(Cpu& cpu, const Insn& insn) {
   const uint32_t offset = cpu.effective_address(insn);
+  cpu.check_alignment(insn.seg, offset, 8);
   const uint32_t low = cpu.read_mem<uint32_t>(insn.seg, offset);
   const uint32_t high = cpu.read_mem<uint32_t>(insn.seg, offset + 4);
   cpu.materialize_flags();

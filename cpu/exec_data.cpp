@@ -87,7 +87,7 @@ void pop_sreg(Cpu& cpu, const Insn& insn) {
   const uint16_t selector = static_cast<uint16_t>(cpu.peek_stack<T>(0));
   cpu.load_segment(insn.aux, selector);
   cpu.adjust_sp(sizeof(T));
-  if (insn.aux == kSs) cpu.inhibit_interrupts();
+  if (insn.aux == kSs) cpu.inhibit_interrupts_and_traps();
 }
 
 template <typename T, Kind F, Kind>
@@ -107,7 +107,7 @@ template <Kind S>
 void mov_to_sreg(Cpu& cpu, const Insn& insn) {
   const uint16_t selector = read_second<uint16_t, S>(cpu, insn);
   cpu.load_segment(insn.aux, selector);
-  if (insn.aux == kSs) cpu.inhibit_interrupts();
+  if (insn.aux == kSs) cpu.inhibit_interrupts_and_traps();
   if (insn.aux == kCs) cpu.request_block_exit();  // 8086 MOV CS
 }
 

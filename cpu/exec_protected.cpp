@@ -99,14 +99,20 @@ struct AdjustRpl {
   static void run(Cpu& cpu, const Insn& insn) {
     require_protected(cpu);
     const uint16_t source = cpu.reg<uint16_t>(insn.reg);
-    bool adjusted = false;
-    modify_first<uint16_t, F>(cpu, insn, [&](uint16_t dest) -> uint16_t {
-      if ((dest & 3) < (source & 3)) {
-        adjusted = true;
-        return static_cast<uint16_t>((dest & ~3u) | (source & 3));
+    // The destination is written only when its RPL changes: real CPUs do not fault on an
+    // unchanged selector in a read-only segment (test386.asm relies on it; Bochs differs).
+    const uint32_t offset = F == Kind::Mem ? cpu.effective_address(insn) : 0;
+    const uint16_t dest =
+        F == Kind::Mem ? cpu.read_mem<uint16_t>(insn.seg, offset) : cpu.reg<uint16_t>(insn.rm);
+    const bool adjusted = (dest & 3) < (source & 3);
+    if (adjusted) {
+      const uint16_t value = static_cast<uint16_t>((dest & ~3u) | (source & 3));
+      if constexpr (F == Kind::Mem) {
+        cpu.write_mem<uint16_t>(insn.seg, offset, value);
+      } else {
+        cpu.set_reg<uint16_t>(insn.rm, value);
       }
-      return dest;
-    });
+    }
     set_zf(cpu, adjusted);
   }
 };

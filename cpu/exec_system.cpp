@@ -144,6 +144,26 @@ void pop_cs_8086(Cpu& cpu, const Insn&) {
   cpu.request_block_exit();
 }
 
+// CPUID.1:EDX, exactly what is implemented (docs/cpu.md lists why each bit is or is not
+// claimed). Not claimed: VME (no virtual-interrupt extensions), MCE/MCA (no machine-check
+// architecture), PAE, APIC (the machine has no local APIC), MTRR, PAT, PSE-36, MMX.
+namespace cpuid_bit {
+constexpr uint32_t kFpu = 1u << 0;
+constexpr uint32_t kDe = 1u << 2;    // debug extensions: CR4.DE, I/O breakpoints, DR4/DR5 #UD
+constexpr uint32_t kPse = 1u << 3;   // 4 MiB pages, CR4.PSE
+constexpr uint32_t kTsc = 1u << 4;   // RDTSC, CR4.TSD
+constexpr uint32_t kMsr = 1u << 5;   // RDMSR/WRMSR
+constexpr uint32_t kCx8 = 1u << 8;   // CMPXCHG8B
+constexpr uint32_t kSep = 1u << 11;  // SYSENTER/SYSEXIT and their MSRs
+constexpr uint32_t kPge = 1u << 13;  // global pages, CR4.PGE
+constexpr uint32_t kCmov = 1u << 15;
+constexpr uint32_t kFxsr = 1u << 24;  // FXSAVE/FXRSTOR, CR4.OSFXSR (no SSE: docs/cpu.md)  // CMOVcc
+                                      // (and FCMOVcc/FCOMI with the FPU)
+}  // namespace cpuid_bit
+constexpr uint32_t kCpuidFeatures =
+    cpuid_bit::kFpu | cpuid_bit::kDe | cpuid_bit::kPse | cpuid_bit::kTsc | cpuid_bit::kMsr |
+    cpuid_bit::kCx8 | cpuid_bit::kSep | cpuid_bit::kPge | cpuid_bit::kCmov | cpuid_bit::kFxsr;
+
 void cpuid(Cpu& cpu, const Insn&) {
   uint32_t a = 0, b = 0, c = 0, d = 0;
   switch (cpu.gpr(kEax)) {
@@ -155,8 +175,7 @@ void cpuid(Cpu& cpu, const Insn&) {
       break;
     case 1:
       a = 0x0619;  // family 6, model 1, stepping 9: a Pentium Pro
-      // Exactly what is implemented: FPU, TSC, MSR, CX8, CMOV (and FCMOV with the FPU).
-      d = (1u << 0) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 15);
+      d = kCpuidFeatures;
       break;
     default:
       break;
@@ -282,6 +301,7 @@ void mov_to_cr(Cpu& cpu, const Insn& insn) {
       cpu.write_cr3(value);
       break;
     case 4:
+      if (cpu.model() != CpuModel::PentiumPro) raise_fault(Vector::InvalidOpcode);  // no CR4
       cpu.write_cr4(value);
       break;
     default:
@@ -304,6 +324,7 @@ void mov_from_cr(Cpu& cpu, const Insn& insn) {
       value = r.cr3;
       break;
     case 4:
+      if (cpu.model() != CpuModel::PentiumPro) raise_fault(Vector::InvalidOpcode);
       value = r.cr4;
       break;
     default:
@@ -314,22 +335,12 @@ void mov_from_cr(Cpu& cpu, const Insn& insn) {
 
 void mov_to_dr(Cpu& cpu, const Insn& insn) {
   require_cpl0(cpu);
-  unsigned n = insn.aux;
-  if (n == 4 || n == 5) {
-    if (cpu.regs().cr4 & 0x8) raise_fault(Vector::InvalidOpcode);  // CR4.DE
-    n += 2;
-  }
-  cpu.regs().dr[n] = cpu.gpr(insn.reg);
+  cpu.write_debug_register(insn.aux, cpu.gpr(insn.reg));
 }
 
 void mov_from_dr(Cpu& cpu, const Insn& insn) {
   require_cpl0(cpu);
-  unsigned n = insn.aux;
-  if (n == 4 || n == 5) {
-    if (cpu.regs().cr4 & 0x8) raise_fault(Vector::InvalidOpcode);
-    n += 2;
-  }
-  cpu.gpr(insn.rm) = cpu.regs().dr[n];
+  cpu.gpr(insn.rm) = cpu.read_debug_register(insn.aux);
 }
 
 }  // namespace

@@ -697,6 +697,8 @@ void Cpu::task_switch(uint16_t selector, const Descriptor& tss, TaskSwitchReason
     }
   }
   exit_block_ = true;
+  // The new TSS's T bit: a #DB trap (BT) before the task's first instruction.
+  if (new32 && (read_system<uint16_t>(new_base + 0x64) & 1)) request_debug_trap(1u << 15);
 }
 
 }  // namespace x86lab::cpu

@@ -45,7 +45,7 @@ struct X87Form {
 };
 
 // Returns the handler for the form: every D8-DF encoding has one (reserved encodings raise #NM
-// or #UD). FXSAVE/FXRSTOR give nullptr: the Pentium Pro has no FXSR, so they are #UD.
+// or #UD), and so do FXSAVE/FXRSTOR with a memory operand.
 Handler select_x87(const X87Form& form);
 
 class Cpu;

@@ -182,6 +182,25 @@ struct Mem {
     w64(k, v.significand);
     w16(k + 8, v.sign_exponent);
   }
+  // The register images of FSAVE/FRSTOR sit at 10-byte strides: accessed as words, so that
+  // alignment checking asks only what the SDM asks of the area (2 or 4 by operand size).
+  Float80 r80_words(uint32_t k) const {
+    Float80 v;
+    v.significand = 0;
+    for (unsigned i = 0; i < 4; ++i) v.significand |= uint64_t{r16(k + 2 * i)} << (16 * i);
+    v.sign_exponent = r16(k + 8);
+    return v;
+  }
+  void w80_words(uint32_t k, Float80 v) const {
+    for (unsigned i = 0; i < 4; ++i)
+      w16(k + 2 * i, static_cast<uint16_t>(v.significand >> (16 * i)));
+    w16(k + 8, v.sign_exponent);
+  }
+  // 8-byte and 10-byte operands must be 8-aligned under alignment checking.
+  const Mem& aligned8() const {
+    cpu.check_alignment(seg, offset, 8);
+    return *this;
+  }
 };
 
 // The memory operand of a data instruction; records the FPU data pointer.
@@ -727,7 +746,7 @@ void save_state(Cpu& cpu, const Insn& insn, bool op32) {  // FNSAVE
   const Mem m = control_operand(cpu, insn);
   const unsigned at = store_environment(cpu, m, op32);
   Fpu f(cpu);
-  for (unsigned i = 0; i < 8; ++i) m.w80(at + 10 * i, f.st(i));
+  for (unsigned i = 0; i < 8; ++i) m.w80_words(at + 10 * i, f.st(i));
   initialize(cpu);
 }
 
@@ -737,7 +756,7 @@ void restore_state(Cpu& cpu, const Insn& insn, bool op32) {  // FRSTOR
   const Environment e = read_environment(cpu, m, op32);
   const unsigned at = op32 ? 28 : 14;
   std::array<Float80, 8> regs;
-  for (unsigned i = 0; i < 8; ++i) regs[i] = m.r80(at + 10 * i);
+  for (unsigned i = 0; i < 8; ++i) regs[i] = m.r80_words(at + 10 * i);
   X87State& s = cpu.x87();
   const unsigned top = (e.status >> 11) & 7;
   for (unsigned i = 0; i < 8; ++i) s.st[(top + i) & 7] = regs[i];
@@ -1095,7 +1114,7 @@ void memory_form(Cpu& cpu, const Insn& insn) {
     Env env = Env::from_control(cpu.x87().control);
     Float80 operand;
     if constexpr (op == MemOp::ArithF32) operand = f80::from_f32(m.r32(0), env, true);
-    if constexpr (op == MemOp::ArithF64) operand = f80::from_f64(m.r64(0), env, true);
+    if constexpr (op == MemOp::ArithF64) operand = f80::from_f64(m.aligned8().r64(0), env, true);
     if constexpr (op == MemOp::ArithI16) {
       operand = f80::from_int(static_cast<int16_t>(m.r16(0)));
     }
@@ -1110,11 +1129,12 @@ void memory_form(Cpu& cpu, const Insn& insn) {
     Env env = Env::from_control(cpu.x87().control);
     Float80 v;
     if constexpr (op == MemOp::LoadF32) v = f80::from_f32(m.r32(0), env);
-    if constexpr (op == MemOp::LoadF64) v = f80::from_f64(m.r64(0), env);
-    if constexpr (op == MemOp::LoadF80) v = m.r80(0);
+    if constexpr (op == MemOp::LoadF64) v = f80::from_f64(m.aligned8().r64(0), env);
+    if constexpr (op == MemOp::LoadF80) v = m.aligned8().r80(0);
     if constexpr (op == MemOp::LoadI16) v = f80::from_int(static_cast<int16_t>(m.r16(0)));
     if constexpr (op == MemOp::LoadI32) v = f80::from_int(static_cast<int32_t>(m.r32(0)));
-    if constexpr (op == MemOp::LoadI64) v = f80::from_int(static_cast<int64_t>(m.r64(0)));
+    if constexpr (op == MemOp::LoadI64)
+      v = f80::from_int(static_cast<int64_t>(m.aligned8().r64(0)));
     if constexpr (op == MemOp::Bld) {
       uint8_t bcd[10];
       for (unsigned k = 0; k < 10; ++k) bcd[k] = m.r8(k);
@@ -1130,12 +1150,13 @@ void memory_form(Cpu& cpu, const Insn& insn) {
     const Mem m = data_operand(cpu, insn);
     store_memory(
         cpu, op == MemOp::StoreF64Pop, f80::kIndefinite,
-        [](Float80 v, Env& env) { return f80::to_f64(v, env); }, [&](uint64_t v) { m.w64(0, v); });
+        [](Float80 v, Env& env) { return f80::to_f64(v, env); },
+        [&](uint64_t v) { m.aligned8().w64(0, v); });
   } else if constexpr (op == MemOp::StoreF80Pop) {
     const Mem m = data_operand(cpu, insn);
     store_memory(
         cpu, true, f80::kIndefinite, [](Float80 v, Env&) { return v; },
-        [&](Float80 v) { m.w80(0, v); });
+        [&](Float80 v) { m.aligned8().w80(0, v); });
   } else if constexpr (op == MemOp::StoreI16 || op == MemOp::StoreI16Pop || op == MemOp::StoreI32 ||
                        op == MemOp::StoreI32Pop || op == MemOp::StoreI64Pop) {
     constexpr unsigned bits = op == MemOp::StoreI16 || op == MemOp::StoreI16Pop   ? 16
@@ -1149,7 +1170,7 @@ void memory_form(Cpu& cpu, const Insn& insn) {
         [&](int64_t v) {
           if constexpr (bits == 16) m.w16(0, static_cast<uint16_t>(v));
           if constexpr (bits == 32) m.w32(0, static_cast<uint32_t>(v));
-          if constexpr (bits == 64) m.w64(0, static_cast<uint64_t>(v));
+          if constexpr (bits == 64) m.aligned8().w64(0, static_cast<uint64_t>(v));
         });
   } else if constexpr (op == MemOp::Bstp) {
     const Mem m = data_operand(cpu, insn);
@@ -1213,6 +1234,9 @@ Handler x87_register_handler(uint16_t fop) {
   const Handler h = kRegisterHandlers[((fop >> 8) & 7) << 6 | (fop & 63)];
   return h ? h : &invalid_x87;
 }
+
+uint16_t x87_tag_of(const Float80& value) { return tag_of(value); }
+void x87_refresh_error_summary(Cpu& cpu) { refresh_error_summary(cpu); }
 
 Handler x87_memory_handler(uint8_t op_reg) { return kMemoryHandlers[op_reg & 63]; }
 

@@ -416,7 +416,7 @@ void Floppy82077::read_write_data(bool write) {
 
   Drive* d = drive < kDrives ? &state_.drives[drive] : nullptr;
   DiskImage* image = d ? d->image : nullptr;
-  if (image && (state_.config & kConfigImpliedSeek)) {
+  if (image && ((state_.config & kConfigImpliedSeek) || seek_on_transfer_)) {
     d->cylinder = c;
     d->disk_changed = false;
     seek_end = kSt0SeekEnd;

@@ -5,7 +5,8 @@
 // motors), TDR, MSR (RQM/DIO/NDMA/CB and the drive-busy bits), DSR (software reset, data
 // rate), the data FIFO, DIR (bit 7 disk change of the selected drive) and CCR.
 //
-// Commands: READ DATA (multi-sector, multi-track, implied seek with CONFIGURE EIS), WRITE
+// Commands: READ DATA (multi-sector, multi-track, implied seek with CONFIGURE EIS or
+// set_seek_on_transfer), WRITE
 // DATA, READ ID, FORMAT TRACK, SPECIFY, SENSE DRIVE STATUS, SENSE INTERRUPT STATUS,
 // RECALIBRATE, SEEK, VERSION (0x90), CONFIGURE, LOCK, DUMPREG, PERPENDICULAR MODE. Any other
 // opcode is invalid: a one-byte result, ST0 = 0x80. Results carry ST0-ST3 as the datasheet
@@ -112,6 +113,10 @@ class Floppy82077 {
   // drive, or empties it (nullptr). Either sets the drive's disk-change line.
   void insert_disk(unsigned drive, DiskImage* image);
   void set_execution_delay_ns(uint64_t ns) { execution_delay_ns_ = ns; }
+  // Seek to the command's cylinder on every READ/WRITE DATA, whatever CONFIGURE's EIS says, as
+  // Bochs' and QEMU's controllers do: Bochs' BIOS issues no SEEK before a read and depends on
+  // it. Off (the datasheet: "no data", ST2 wrong cylinder) until the machine turns it on.
+  void set_seek_on_transfer(bool on) { seek_on_transfer_ = on; }
 
   uint8_t read(uint8_t offset);
   void write(uint8_t offset, uint8_t value);
@@ -145,6 +150,7 @@ class Floppy82077 {
   std::array<bus::EventHandle, 4> seek_events_{};  // one a drive select, cabled or not
   bus::EventHandle reset_event_;
   uint64_t execution_delay_ns_ = kDefaultExecutionDelayNs;
+  bool seek_on_transfer_ = false;
 };
 
 }  // namespace x86lab::devices

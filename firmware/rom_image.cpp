@@ -8,6 +8,22 @@
 
 namespace x86lab::firmware {
 
+std::string debian_package_for(const std::string& path) {
+  // Where Debian's firmware packages put their images (dpkg -L).
+  static constexpr struct {
+    const char* directory;
+    const char* package;
+  } kPackages[] = {
+      {"/usr/share/seabios/", "seabios"}, {"/usr/share/bochs/", "bochsbios"},
+      {"/usr/share/vgabios/", "vgabios"}, {"/usr/share/qemu/", "qemu-system-data"},
+      {"/usr/share/ovmf/", "ovmf"},
+  };
+  for (const auto& entry : kPackages) {
+    if (path.starts_with(entry.directory)) return entry.package;
+  }
+  return {};
+}
+
 std::vector<uint8_t> load_rom_image(const std::string& path, const std::string& what,
                                     RomLimits limits) {
   namespace fs = std::filesystem;
@@ -15,6 +31,11 @@ std::vector<uint8_t> load_rom_image(const std::string& path, const std::string& 
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
   if (status.type() == fs::file_type::not_found) {
+    const std::string package = debian_package_for(path);
+    if (!package.empty()) {
+      throw FirmwareError(named + " not found; it comes with Debian's " + package +
+                          " package: apt-get install " + package);
+    }
     throw FirmwareError(named + " not found; check the path");
   }
   if (status.type() == fs::file_type::directory) {

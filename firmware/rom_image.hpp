@@ -23,8 +23,13 @@ struct RomLimits {
   size_t granularity = 512;            // ROM images come in whole 512-byte blocks
 };
 
+// The Debian package that installs firmware at `path` (by its directory: /usr/share/seabios/
+// is seabios, /usr/share/bochs/ bochsbios, /usr/share/vgabios/ vgabios, ...), or empty.
+std::string debian_package_for(const std::string& path);
+
 // Reads a ROM image. `what` names the image in messages ("BIOS image"). Throws FirmwareError
-// when the file is missing, a directory, unreadable, empty, too large or not a whole number
+// when the file is missing (naming the Debian package that installs it, when the path is one
+// of theirs), a directory, unreadable, empty, too large or not a whole number
 // of blocks.
 std::vector<uint8_t> load_rom_image(const std::string& path, const std::string& what,
                                     RomLimits limits = {});

@@ -5,6 +5,7 @@
 #include "machine/pc_drives.hpp"
 #include "machine/pc_machine.hpp"
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cctype>
 #include <charconv>
@@ -174,6 +175,10 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
       ("bios", po::value<std::string>()->value_name("FILE"),
        "raw ROM image mapped to end at 1 MiB and at 4 GiB (default: SeaBIOS from Debian's "
        "seabios package on pc, the built-in demo on bare)")  //
+      ("vgabios", po::value<std::string>()->value_name("FILE"),
+       "pc: VGA BIOS image, behind the VGA's PCI ROM BAR and at 0xC0000 (default: SeaBIOS's "
+       "vgabios-stdvga.bin; at 0xC0000, for a --bios that is not SeaBIOS, Debian vgabios's "
+       "vgabios.bin)")  //
       ("kernel", po::value<std::string>()->value_name("FILE"),
        "pc: boot this Linux bzImage directly (32-bit boot protocol, no BIOS code runs)")  //
       ("initrd", po::value<std::string>()->value_name("FILE"),
@@ -222,8 +227,10 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
       ("seabios-log", po::value<std::string>()->value_name("TARGET"),
        "pc: SeaBIOS's log (port 0x402): none (default), stdio, file:PATH")         //
       ("no-serial-input", "pc: do not read stdin into COM1 (stdin stays cooked)")  //
-      ("serial", po::value<std::string>()->value_name("TARGET"),
-       "pc: what COM1 transmits: stdio (default), none, file:PATH")  //
+      ("serial", po::value<std::vector<std::string>>()->value_name("TARGET"),
+       "pc: what COM1 transmits: stdio (default), none, file:PATH; given again, COM2 "
+       "(0x2F8, IRQ3), COM3 (0x3E8, IRQ4), COM4 (0x2E8, IRQ3) in order, as QEMU's -serial; "
+       "stdin feeds the port on stdio (at most one)")  //
       ("max-instructions", po::value<std::string>()->value_name("N"),
        "stop with exit code 2 after N instructions");
 
@@ -301,6 +308,11 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     config.bios_path = vm["bios"].as<std::string>();
     if (config.bios_path.empty()) throw UsageError("--bios needs a file name");
   }
+  if (vm.count("vgabios")) {
+    if (config.kind != machine::MachineKind::Pc) throw UsageError("--vgabios needs the pc machine");
+    config.vga_bios_path = vm["vgabios"].as<std::string>();
+    if (config.vga_bios_path.empty()) throw UsageError("--vgabios needs a file name");
+  }
   if (vm.count("kernel")) {
     if (config.kind != machine::MachineKind::Pc) {
       throw UsageError("--kernel needs the pc machine (-M pc and Debian's seabios package)");
@@ -323,18 +335,39 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     config.firmware_log = parse_output_target("--seabios-log", vm["seabios-log"].as<std::string>());
   }
   if (vm.count("serial")) {
-    config.serial = parse_output_target("--serial", vm["serial"].as<std::string>());
+    const auto& targets = vm["serial"].as<std::vector<std::string>>();
+    if (targets.size() > 4) {
+      throw UsageError("--serial given " + std::to_string(targets.size()) +
+                       " times; the pc machine has COM1-COM4");
+    }
+    if (targets.size() > 1 && config.kind != machine::MachineKind::Pc) {
+      throw UsageError("a second --serial (COM2-COM4) needs the pc machine (-M pc)");
+    }
+    config.serial = parse_output_target("--serial", targets[0]);
+    for (size_t i = 1; i < targets.size(); ++i) {
+      config.more_serial.push_back(parse_output_target("--serial", targets[i]));
+    }
   }
-  // COM1 on the terminal is a console both ways: stdin feeds its receiver (raw mode on a
-  // terminal, Ctrl-A X quits), as QEMU's -nographic and -serial stdio.
-  config.serial_input = config.kind == machine::MachineKind::Pc &&
-                        config.serial.kind == machine::DebugconTarget::Kind::Stdio &&
-                        !vm.count("no-serial-input");
   if (vm.count("max-instructions")) {
     config.max_instructions =
         parse_count("--max-instructions", vm["max-instructions"].as<std::string>());
   }
   parse_drive_options(vm, cl);
+  // A COM port on the terminal is a console both ways: stdin feeds its receiver (raw mode on a
+  // terminal, Ctrl-A X quits), as QEMU's -nographic and -serial stdio.
+  const auto on_stdio = [](const machine::DebugconTarget& target) {
+    return target.kind == machine::DebugconTarget::Kind::Stdio;
+  };
+  const size_t stdio_ports =
+      on_stdio(config.serial) +
+      std::count_if(config.more_serial.begin(), config.more_serial.end(), on_stdio);
+  if (stdio_ports > 1) {
+    throw UsageError(
+        "only one COM port can be on stdio (--serial stdio"
+        "; --nographic puts COM1 there)");
+  }
+  config.serial_input =
+      config.kind == machine::MachineKind::Pc && stdio_ports == 1 && !vm.count("no-serial-input");
   config.no_reboot = vm.count("no-reboot") != 0;
   config.deterministic = vm.count("deterministic") != 0;
   cl.stats = vm.count("stats") != 0;

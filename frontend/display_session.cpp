@@ -22,8 +22,12 @@ DisplaySession::DisplaySession(const DisplayOptions& options, machine::PcMachine
     window_ = SdlDisplay::open(options_.sdl, machine_.vga(), machine_.keyboard_controller(),
                                std::move(link), why_not);
     if (!window_) {
-      std::fprintf(stderr, "x86lab: no SDL window (%s); running headless (--display none)\n",
-                   why_not.c_str());
+      // One line, also what `make run` shows on a machine without a display.
+      std::fprintf(stderr, "x86lab: no SDL window (%s); running headless (--display none)%s\n",
+                   why_not.c_str(),
+                   machine_.config().serial_input
+                       ? ", serial console on this terminal (Ctrl-A X quits)"
+                       : "");
     }
   }
   machine_.set_host_hook(window_ ? kRefreshPeriod : kHeadlessPeriod, [this] { return hook(); });

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "frontend/display_scaling.hpp"
 #include "frontend/keymap.hpp"
 #include "frontend/screenshot.hpp"
 
@@ -201,7 +202,7 @@ void SdlDisplay::handle_event(const SDL_Event& event) {
   switch (event.type) {
     case SDL_QUIT:
       quit_ = true;
-      stop_reason_ = "window closed";
+      stop_reason_ = test_quit_sent_ ? "window closed (test done)" : "window closed";
       break;
     case SDL_KEYDOWN:
     case SDL_KEYUP:
@@ -330,24 +331,12 @@ void SdlDisplay::set_paused(bool paused) {
 }
 
 void SdlDisplay::resize_for_mode() {
-  const uint32_t w = frame_.width, h = frame_.height;
-  // Window size in points: whole multiples of the mode (x2 for narrow modes such as 320x200),
-  // 4:3 with aspect=on for the VGA's own modes; no bigger than the desktop.
-  int scale = w < 640 ? 2 : 1;
   SDL_Rect usable{0, 0, 1 << 14, 1 << 14};
   const int index = SDL_GetWindowDisplayIndex(window_);
   if (index >= 0) SDL_GetDisplayUsableBounds(index, &usable);
-  int win_w = 0, win_h = 0;
-  for (; scale >= 1; --scale) {
-    win_h = static_cast<int>(h) * scale;
-    win_w = options_.aspect && !vbe_ ? win_h * 4 / 3 : static_cast<int>(w) * scale;
-    if (win_w <= usable.w && win_h <= usable.h) break;
-  }
-  if (scale < 1) {
-    win_w = std::min<int>(win_w, usable.w);
-    win_h = std::min<int>(win_h, usable.h);
-  }
-  SDL_SetWindowSize(window_, std::max(win_w, 1), std::max(win_h, 1));
+  const Size size = window_size_for_mode(frame_.width, frame_.height, options_.aspect, vbe_,
+                                         {usable.w, usable.h});
+  SDL_SetWindowSize(window_, size.width, size.height);
 }
 
 void SdlDisplay::draw() {
@@ -385,27 +374,10 @@ void SdlDisplay::present() {
   SDL_SetRenderDrawColor(renderer_, 0, 0, 0, 255);
   SDL_RenderClear(renderer_);
   if (texture_) {
-    int out_w = 0, out_h = 0;  // drawable pixels (HiDPI: more than the window's points)
-    SDL_GetRendererOutputSize(renderer_, &out_w, &out_h);
-    const double fw = texture_width_, fh = texture_height_;
-    double w, h;
-    if (options_.aspect) {
-      const double aspect = vbe_ ? fw / fh : 4.0 / 3.0;
-      w = std::min<double>(out_w, out_h * aspect);
-      h = w / aspect;
-    } else {
-      const int scale = std::min(out_w / static_cast<int>(fw), out_h / static_cast<int>(fh));
-      if (scale >= 1) {
-        w = fw * scale;
-        h = fh * scale;
-      } else {  // smaller than the picture: shrink, keeping the shape
-        const double shrink = std::min(out_w / fw, out_h / fh);
-        w = fw * shrink;
-        h = fh * shrink;
-      }
-    }
-    const SDL_Rect dest{static_cast<int>((out_w - w) / 2), static_cast<int>((out_h - h) / 2),
-                        static_cast<int>(w), static_cast<int>(h)};
+    Size drawable;  // drawable pixels (HiDPI: more than the window's points)
+    SDL_GetRendererOutputSize(renderer_, &drawable.width, &drawable.height);
+    const Rect r = picture_rect(drawable, texture_width_, texture_height_, options_.aspect, vbe_);
+    const SDL_Rect dest{r.x, r.y, r.width, r.height};
     SDL_RenderCopy(renderer_, texture_, nullptr, &dest);
   }
   SDL_RenderPresent(renderer_);
@@ -476,10 +448,13 @@ void SdlDisplay::type_test_keys() {
     test_clock_ = now;
     return;
   }
-  if (options_.test_quit_after_ms &&
+  if (options_.test_quit_after_ms && !test_quit_sent_ &&
       now - test_clock_ >= std::chrono::milliseconds(options_.test_quit_after_ms)) {
-    quit_ = true;
-    stop_reason_ = "test done";
+    // As if the user closed the window: the same SDL_QUIT, handled on the next refresh.
+    SDL_Event quit{};
+    quit.type = SDL_QUIT;
+    SDL_PushEvent(&quit);
+    test_quit_sent_ = true;
   }
 }
 

@@ -7,7 +7,8 @@
 // Scaling: the window takes the mode's size (times two for modes narrower than 640 pixels)
 // and is resizable; the picture is scaled by the largest whole factor that fits the drawable
 // (HiDPI aware: SDL_WINDOW_ALLOW_HIGHDPI, scaled in drawable pixels), or with aspect=on
-// stretched to 4:3 for the VGA's own modes (VBE modes keep square pixels).
+// stretched to 4:3 for the VGA's own modes (VBE modes keep square pixels); the arithmetic is
+// frontend/display_scaling.hpp.
 //
 // Host keys (never sent to the guest):
 //   Ctrl-Alt-G     grab / release the mouse (released on focus loss too)
@@ -58,8 +59,12 @@ class SdlDisplay {
   // The last picture rendered (what --screenshot saves).
   const devices::VgaFrame& frame() const { return frame_; }
   bool grabbed() const { return grabbed_; }
+  // The window and its title as set (tests look at them under Xvfb).
+  SDL_Window* window() const { return window_; }
+  const std::string& title() const { return title_; }
   bool paused() const { return paused_; }
-  // Why refresh() returned false: "window closed", "test done".
+  // Why refresh() returned false: "window closed", or "window closed (test done)" when the
+  // --sdl-test-quit-after hook closed it.
   const std::string& stop_reason() const { return stop_reason_; }
 
  private:
@@ -110,6 +115,7 @@ class SdlDisplay {
   // Test hooks.
   size_t test_key_index_ = 0;
   bool test_keys_started_ = false;
+  bool test_quit_sent_ = false;
   std::chrono::steady_clock::time_point test_clock_;
 };
 

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "cpu/cpu_model.hpp"
 
@@ -34,12 +35,20 @@ struct MachineConfig {
   cpu::CpuModel cpu_model = cpu::CpuModel::PentiumPro;
   uint64_t memory_bytes = 32 * kMiB;
   std::string bios_path;  // empty: the built-in demo ROM (bare) or Debian's SeaBIOS (pc)
+  // PC machine: the VGA BIOS (--vgabios). Empty: SeaBIOS's vgabios-stdvga.bin behind the
+  // VGA's PCI ROM BAR, and for a --bios that is not SeaBIOS also an ISA option ROM at 0xC0000
+  // (machine/pc_machine.hpp says which file).
+  std::string vga_bios_path;
   DebugconTarget debugcon;
   // PC machine: SeaBIOS's log (port 0x402), and what COM1 transmits.
   DebugconTarget firmware_log{DebugconTarget::Kind::None, {}};
   DebugconTarget serial;
-  // PC machine: stdin feeds COM1's receiver (machine/host_console.hpp; raw mode on a terminal,
-  // Ctrl-A X quits). The frontend sets it with --serial stdio.
+  // PC machine: COM2, COM3, COM4 in order (--serial given a second, third, fourth time): a
+  // port exists when it has a target here; COM1 always exists.
+  std::vector<DebugconTarget> more_serial;
+  // PC machine: stdin feeds the receiver of the COM port whose target is stdio
+  // (machine/host_console.hpp; raw mode on a terminal, Ctrl-A X quits). The frontend sets it
+  // with --serial stdio.
   bool serial_input = false;
   // PC machine, direct kernel boot (--kernel/--initrd/--append): when kernel_path is set, the
   // machine loads the bzImage by the Linux boot protocol and starts it in its 32-bit entry

@@ -145,7 +145,11 @@ PcDrives::PcDrives(bus::Clock& clock, bus::PhysicalMemory& memory)
     : dma_(memory),
       fdc_(clock, dma_),
       primary_(clock, AtaChannel::kPrimaryBase, AtaChannel::kPrimaryControl, "ide0"),
-      secondary_(clock, AtaChannel::kSecondaryBase, AtaChannel::kSecondaryControl, "ide1") {}
+      secondary_(clock, AtaChannel::kSecondaryBase, AtaChannel::kSecondaryControl, "ide1") {
+  // As on Bochs and QEMU, whose BIOSes (Bochs' rombios reads without seeking) and guests
+  // expect it.
+  fdc_.set_seek_on_transfer(true);
+}
 
 void PcDrives::open(const MachineConfig& config) {
   for (unsigned i = 0; i < 2; ++i) {

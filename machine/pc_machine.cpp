@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "firmware/linux_boot.hpp"
@@ -29,8 +30,21 @@ constexpr uint64_t kResetProgress = 1u << 16;
 // The longest a halted CPU sleeps on the host before the loop looks around again.
 constexpr auto kMaxSleep = std::chrono::milliseconds(10);
 
-// Lowest nominal TSC rate: 100 MHz, one tick per 10 ns of guest time.
+// The TSC's rate: 100 MHz, one tick per 10 ns of guest time, in both time modes.
 constexpr uint64_t kNanosPerTscTick = 10;
+
+// Real time steers the guest ns an instruction is worth so that guest time follows host time:
+// re-aimed every kSteerInterval of host time, from the last interval's instruction rate, so it
+// is constant over the tens of milliseconds a kernel calibrates over. Between kMinPeriodNs
+// (the guest sees a 1000 MIPS CPU) and kMaxPeriodNs (20 MIPS): catching up by making the
+// guest's CPU look slower than that would cost it timer ticks (Linux's HZ=250 handler must
+// finish within 4 ms of guest time), and a jiffies count behind the TSC is what the kernel's
+// clocksource watchdog punishes.
+constexpr auto kSteerInterval = std::chrono::milliseconds(10);
+constexpr double kMinPeriodNs = 1.0;
+constexpr double kMaxPeriodNs = 50.0;
+// Lag behind host time beyond this is dropped rather than caught up.
+constexpr auto kMaxLag = std::chrono::milliseconds(100);
 
 uint64_t checked_memory_size(uint64_t bytes) {
   if (bytes < kMinMemoryBytes || bytes > kMaxMemoryBytes) {
@@ -54,6 +68,11 @@ std::vector<uint8_t> load_bios(const MachineConfig& config) {
 }
 
 }  // namespace
+
+bool is_seabios_image(std::span<const uint8_t> bios) {
+  static constexpr std::string_view kSignature = "SeaBIOS";
+  return std::search(bios.begin(), bios.end(), kSignature.begin(), kSignature.end()) != bios.end();
+}
 
 std::string find_seabios() {
   for (const char* path : kSeabiosPaths) {
@@ -81,7 +100,9 @@ PcMachine::PcMachine(const MachineConfig& config, std::span<const uint8_t> bios)
       vga_(clock_),
       vga_pci_(vga_, memory_),
       drives_(clock_, memory_),
-      host_start_(std::chrono::steady_clock::now()) {
+      host_start_(std::chrono::steady_clock::now()),
+      steer_host_(host_start_),
+      next_steer_(host_start_) {
   if (!cpu::at_least(config.cpu_model, cpu::CpuModel::I80386)) {
     throw std::runtime_error("the pc machine needs a 386 or later CPU (--cpu 386 or pentium-pro)");
   }
@@ -92,18 +113,36 @@ PcMachine::PcMachine(const MachineConfig& config, std::span<const uint8_t> bios)
   // Interrupts and timers.
   pic_.register_ports(io_);
   cpu_.set_interrupt_controller(&pic_);
-  pit_.register_ports(io_);
+  // The clock moves only between slices, so a guest that times the TSC against the PIT
+  // (Linux's calibration, SeaBIOS's) must see the PIT at the present instant.
+  io_.register_ports(
+      devices::Pit8254::kBasePort, 4, "pit", bus::kIoByte,
+      [this](uint16_t port, unsigned) -> uint32_t {
+        catch_up_clock();
+        return pit_.read(port);
+      },
+      [this](uint16_t port, unsigned, uint32_t value) {
+        catch_up_clock();
+        pit_.write(port, static_cast<uint8_t>(value));
+      });
+  io_.register_ports(
+      devices::SystemControlPort::kPort, 1, "system control port", bus::kIoByte,
+      [this](uint16_t, unsigned) -> uint32_t {
+        catch_up_clock();
+        return port_b_.read();
+      },
+      [this](uint16_t, unsigned, uint32_t value) {
+        catch_up_clock();
+        port_b_.write(static_cast<uint8_t>(value));
+      });
+  cpu_.set_tsc_source(&PcMachine::time_stamp_ticks, this);
   pit_.connect_output(0, pic_.line(0));
-  port_b_.register_ports(io_);
   rtc_.register_ports(io_);
   rtc_.connect_irq(pic_.line(8));
   rtc_.set_memory_size(memory_.ram_size(), 0);
 
   // Serial, keyboard, debug ports.
-  com1_.register_ports(io_);
-  com1_.connect_irq(pic_.line(devices::Uart16550::kComPorts[0].irq));
-  com1_.set_transmit_handler([this](uint8_t byte) { serial_.put(byte); });
-  com1_.set_immediate(config.deterministic);
+  wire_serial_ports();
   i8042_.register_ports(io_);
   i8042_.connect_irqs(pic_.line(1), pic_.line(12));
   i8042_.set_a20_handler([this](bool enabled) { set_a20(enabled); });
@@ -132,7 +171,7 @@ PcMachine::PcMachine(const MachineConfig& config, std::span<const uint8_t> bios)
   // Display: the VGA's registers and legacy window; VgaPci maps the framebuffer at BAR0.
   vga_.register_ports(io_);
   vga_.map_memory(memory_, 0);
-  attach_display(vga_pci_);
+  attach_display(bios);
 
   // Drives, and what the CMOS tells SeaBIOS about them and the boot order.
   const auto boot_order = parse_boot_order(config.boot_order);
@@ -154,14 +193,67 @@ PcMachine::PcMachine(const MachineConfig& config, std::span<const uint8_t> bios)
   }
 
   if (config.serial_input) {
+    // stdin feeds the port that prints on stdout (COM1 unless another one was given stdio).
+    devices::Uart16550* uart = &com1_;
+    for (size_t i = 0; i < config.more_serial.size() && i < more_com_.size(); ++i) {
+      if (config.serial.kind != DebugconTarget::Kind::Stdio &&
+          config.more_serial[i].kind == DebugconTarget::Kind::Stdio) {
+        uart = more_com_[i].get();
+        break;
+      }
+    }
     console_ = std::make_unique<HostConsole>(
-        0, [this](uint8_t byte) { return com1_.receive_space() > 0 && com1_.receive(byte); });
+        0, [uart](uint8_t byte) { return uart->receive_space() > 0 && uart->receive(byte); });
   }
 
   map_bios(bios);
   bios_size_ = static_cast<uint32_t>(bios.size());
   reset();
   resets_ = 0;
+}
+
+void PcMachine::wire_serial_ports() {
+  using devices::Uart16550;
+  if (config_.more_serial.size() > more_com_.size()) {
+    throw std::runtime_error("the pc machine has four COM ports; --serial was given " +
+                             std::to_string(config_.more_serial.size() + 1) + " times");
+  }
+  // COM1/COM3 share IRQ4 and COM2/COM4 IRQ3: the PIC counts the sources holding a line high.
+  const auto irq_for = [this](unsigned index) {
+    return pic_.line(Uart16550::kComPorts[index].irq);
+  };
+  com1_.register_ports(io_);
+  com1_.connect_irq(irq_for(0));
+  com1_.set_transmit_handler([this](uint8_t byte) { serial_.put(byte); });
+  // Every COM port transmits at once in both time modes (as QEMU's do). At 115200 baud Linux's
+  // serial console spends 87 us a character polling with interrupts off, so a boot message
+  // costs timer ticks; with jiffies behind, the clocksource watchdog (the PIT is all it has to
+  // compare with) marks the TSC unstable.
+  com1_.set_immediate(true);
+  for (size_t i = 0; i < config_.more_serial.size(); ++i) {
+    const unsigned index = static_cast<unsigned>(i + 1);
+    more_serial_[i] = std::make_unique<DebugconSink>(config_.more_serial[i]);
+    more_com_[i] = std::make_unique<Uart16550>(clock_, Uart16550::kComPorts[index].base,
+                                               "com" + std::to_string(index + 1));
+    Uart16550& uart = *more_com_[i];
+    DebugconSink& sink = *more_serial_[i];
+    uart.register_ports(io_);
+    uart.connect_irq(irq_for(index));
+    uart.set_transmit_handler([&sink](uint8_t byte) { sink.put(byte); });
+    uart.set_immediate(true);
+  }
+}
+
+void PcMachine::flush_serial() {
+  serial_.flush();
+  for (auto& sink : more_serial_) {
+    if (sink) sink->flush();
+  }
+}
+
+devices::Uart16550* PcMachine::com(unsigned index) {
+  if (index == 0) return &com1_;
+  return index <= more_com_.size() ? more_com_[index - 1].get() : nullptr;
 }
 
 void PcMachine::boot_linux() {
@@ -185,13 +277,38 @@ void PcMachine::map_bios(std::span<const uint8_t> bios) {
   memory_.map_rom(static_cast<uint32_t>(0x100000000ull - size), bios, "bios (top of 4 GiB)");
 }
 
-void PcMachine::attach_display(devices::PciFunction& display, std::vector<uint8_t> vga_bios) {
-  if (vga_bios.empty()) {
-    vga_bios = firmware::load_rom_image(kSeabiosVgaBiosPath, "VGA BIOS (apt-get install seabios)");
+std::vector<uint8_t> PcMachine::load_vga_bios(bool seabios) const {
+  if (!config_.vga_bios_path.empty()) {
+    return firmware::load_rom_image(config_.vga_bios_path, "VGA BIOS", {kMaxVgaBiosBytes, 512});
   }
-  pci_.attach(devices::PciBus::devfn(2, 0), display);
-  display.set_expansion_rom(memory_, std::move(vga_bios), [this] { cpu_.memory_map_changed(); });
-  display.reset();
+  if (seabios) return firmware::load_rom_image(kSeabiosVgaBiosPath, "VGA BIOS");
+  for (const char* candidate : kIsaVgaBiosPaths) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(candidate, ec)) {
+      return firmware::load_rom_image(candidate, "VGA BIOS", {kMaxVgaBiosBytes, 512});
+    }
+  }
+  throw firmware::FirmwareError(
+      "no VGA BIOS for a --bios that is not SeaBIOS (looked for /usr/share/vgabios/vgabios.bin "
+      "and " +
+      std::string(kSeabiosVgaBiosPath) +
+      "); install one with 'apt-get install vgabios', or give --vgabios FILE");
+}
+
+void PcMachine::attach_display(std::span<const uint8_t> bios) {
+  pci_.attach(devices::PciBus::devfn(2, 0), vga_pci_);
+  const bool seabios = is_seabios_image(bios);
+  std::vector<uint8_t> vga_bios = load_vga_bios(seabios);
+  if (seabios) {
+    // SeaBIOS built for QEMU runs VGA BIOSes from PCI expansion ROMs only.
+    vga_pci_.set_expansion_rom(memory_, std::move(vga_bios), [this] { cpu_.memory_map_changed(); });
+  } else {
+    // Older BIOSes (Bochs' rombios) run the VGA BIOS they find at 0xC0000, as on a board with
+    // the VGA on the ISA side. No ROM BAR then: rombios32 would copy the BAR's contents over
+    // 0xC0000 without enabling it (a real PCI ROM decodes only when enabled), hiding this one.
+    host_bridge_.set_legacy_rom(kIsaVgaBiosBase, vga_bios);
+  }
+  vga_pci_.reset();
 }
 
 void PcMachine::reset() {
@@ -201,6 +318,9 @@ void PcMachine::reset() {
   port_a_.reset();
   rtc_.reset();
   com1_.reset();
+  for (auto& uart : more_com_) {
+    if (uart) uart->reset();
+  }
   i8042_.reset();
   vga_.reset();
   drives_.reset();
@@ -232,40 +352,84 @@ std::string PcMachine::where() const {
   return buf;
 }
 
-uint64_t PcMachine::guest_now_ns() {
-  if (config_.deterministic) {
-    return time_base_ns_ + (cpu_.instructions_retired() - retired_base_) * kNanosPerInstruction;
-  }
-  const auto elapsed = std::chrono::steady_clock::now() - host_start_;
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
-  return std::max<uint64_t>(static_cast<uint64_t>(ns), clock_.now());
+uint64_t PcMachine::guest_now_ns() const {
+  const uint64_t ran = cpu_.instructions_retired() - retired_base_;
+  return time_base_ns_ + ((ran * period_q16_) >> kPeriodShift);
 }
 
-void PcMachine::sync_time_stamp_counter() {
-  if (cpu_.model() != cpu::CpuModel::PentiumPro) return;
-  const uint64_t floor = tsc_base_ + clock_.now() / kNanosPerTscTick;
-  if (cpu_.time_stamp_counter() < floor) cpu_.write_msr(0x10, floor);
+void PcMachine::rebase_time(uint64_t guest_ns) {
+  time_base_ns_ = guest_ns;
+  retired_base_ = cpu_.instructions_retired();
+}
+
+uint64_t PcMachine::host_now_ns() const {
+  const auto elapsed = std::chrono::steady_clock::now() - host_start_;
+  return static_cast<uint64_t>(
+      std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()));
+}
+
+void PcMachine::steer_clock() {
+  const auto host_now = std::chrono::steady_clock::now();
+  if (host_now < next_steer_) return;
+  const auto since =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(host_now - steer_host_ - steer_idle_);
+  const uint64_t ran = cpu_.instructions_retired() - steer_retired_;
+  next_steer_ = host_now + kSteerInterval;
+  steer_host_ = host_now;
+  steer_idle_ = {};
+  steer_retired_ = cpu_.instructions_retired();
+  const uint64_t guest = guest_now_ns();
+  rebase_time(guest);
+  int64_t lag = static_cast<int64_t>(host_now_ns()) - static_cast<int64_t>(guest);
+  if (lag > kMaxLag.count()) {
+    // Too far behind to catch up (a debugger stop, a starved host): drop the excess.
+    host_start_ += std::chrono::nanoseconds(lag - kMaxLag.count());
+    lag = kMaxLag.count();
+  }
+  if (ran == 0 || since.count() <= 0) return;
+  // Next interval: as many guest ns as host ns, plus a sixteenth of the lag (minus a
+  // sixteenth of the lead), spread over the instructions the last interval's rate predicts.
+  const int64_t interval = std::chrono::nanoseconds(kSteerInterval).count();
+  const int64_t target = std::max<int64_t>(interval / 2, interval + lag / 16);
+  const double per_ns = static_cast<double>(ran) / static_cast<double>(since.count());
+  const double period = static_cast<double>(target) / (per_ns * static_cast<double>(interval));
+  const double q16 = std::clamp(period, kMinPeriodNs, kMaxPeriodNs) * (1 << kPeriodShift);
+  period_q16_ = static_cast<uint64_t>(q16);
+}
+
+uint64_t PcMachine::time_stamp_ticks(void* machine) {
+  return static_cast<PcMachine*>(machine)->guest_now_ns() / kNanosPerTscTick;
+}
+
+void PcMachine::catch_up_clock() {
+  // Only up to just before the next event: running events from inside an instruction could
+  // change what the CPU is executing. The run loop runs them when the slice ends.
+  const uint64_t deadline = clock_.next_deadline();
+  const uint64_t target = std::min(guest_now_ns(), deadline - 1);  // kNoDeadline - 1: no limit
+  if (deadline > clock_.now() && target > clock_.now()) clock_.advance_to(target);
 }
 
 void PcMachine::wait_for_event(uint64_t deadline) {
-  if (config_.deterministic) {
-    time_base_ns_ = std::max(deadline, guest_now_ns());
-    retired_base_ = cpu_.instructions_retired();
-    clock_.advance_to(time_base_ns_);
-    return;
-  }
-  const uint64_t now = guest_now_ns();
-  if (now < deadline) {
-    const auto wait =
-        std::min<std::chrono::nanoseconds>(std::chrono::nanoseconds(deadline - now), kMaxSleep);
-    if (console_) {
-      serial_.flush();
-      console_->wait(wait);  // typing wakes the guest at once
-    } else {
-      std::this_thread::sleep_for(wait);
+  // No instruction retires while halted: guest time jumps to the event. In real time, first
+  // wait until the host has caught up with it (not at all when the guest is behind).
+  if (!config_.deterministic) {
+    const uint64_t host = host_now_ns();
+    if (host < deadline) {
+      const auto wait =
+          std::min<std::chrono::nanoseconds>(std::chrono::nanoseconds(deadline - host), kMaxSleep);
+      const auto slept_from = std::chrono::steady_clock::now();
+      if (console_) {
+        flush_serial();
+        console_->wait(wait);  // typing wakes the guest at once
+      } else {
+        std::this_thread::sleep_for(wait);
+      }
+      steer_idle_ += std::chrono::steady_clock::now() - slept_from;
+      deadline = std::min(deadline, std::max(host_now_ns(), guest_now_ns()));
     }
   }
-  clock_.advance_to(guest_now_ns());
+  rebase_time(std::max(deadline, guest_now_ns()));
+  clock_.advance_to(time_base_ns_);
 }
 
 void PcMachine::set_host_hook(std::chrono::nanoseconds period, std::function<bool()> hook) {
@@ -274,11 +438,26 @@ void PcMachine::set_host_hook(std::chrono::nanoseconds period, std::function<boo
   next_host_hook_ = std::chrono::steady_clock::now();
 }
 
-void PcMachine::discount_host_time(std::chrono::nanoseconds paused) { host_start_ += paused; }
+void PcMachine::discount_host_time(std::chrono::nanoseconds paused) {
+  host_start_ += paused;
+  steer_idle_ += paused;  // not time the CPU ran in
+}
+
+void PcMachine::resync_host_time() {
+  // Whatever the host did since the last run (load images, wait for gdb, a debugger stop) is
+  // not guest time: host time restarts at the guest's, and a fresh steering interval begins.
+  const auto host_now = std::chrono::steady_clock::now();
+  host_start_ = host_now - std::chrono::nanoseconds(guest_now_ns());
+  steer_host_ = host_now;
+  next_steer_ = host_now + kSteerInterval;
+  steer_idle_ = {};
+  steer_retired_ = cpu_.instructions_retired();
+}
 
 RunResult PcMachine::run() {
   RunResult result;
   const uint64_t start = cpu_.instructions_retired();
+  if (!config_.deterministic) resync_host_time();
   const uint64_t limit = config_.max_instructions;
   for (;;) {
     const uint64_t done = cpu_.instructions_retired() - start;
@@ -302,7 +481,7 @@ RunResult PcMachine::run() {
     }
     if (console_ && console_countdown_-- == 0) {
       console_countdown_ = kConsolePollSlices;
-      serial_.flush();  // a prompt has no newline: show it before the user answers it
+      flush_serial();  // a prompt has no newline: show it before the user answers it
       console_->poll();
       if (console_->quit_requested()) {
         result.reason = RunResult::Reason::Stopped;
@@ -354,7 +533,6 @@ RunResult PcMachine::run() {
         break;
       } else {
         wait_for_event(deadline);
-        sync_time_stamp_counter();
       }
       continue;
     }
@@ -362,12 +540,13 @@ RunResult PcMachine::run() {
     uint64_t slice = kMaxSlice;
     const uint64_t now = clock_.now();
     if (deadline != bus::kNoDeadline) {
-      slice = deadline <= now ? 1 : std::min(slice, (deadline - now) / kNanosPerInstruction + 1);
+      const uint64_t ahead = std::min<uint64_t>(deadline - now, uint64_t{1} << 40);
+      slice = deadline <= now ? 1 : std::min(slice, (ahead << kPeriodShift) / period_q16_ + 1);
     }
     if (limit) slice = std::min(slice, limit - done);
     cpu_.run(slice);
+    if (!config_.deterministic) steer_clock();
     clock_.advance_to(guest_now_ns());
-    sync_time_stamp_counter();
     if (cpu_.last_stop() >= cpu::StopReason::Breakpoint) {
       result.reason = RunResult::Reason::DebugStop;  // the debugger takes over
       break;
@@ -376,7 +555,7 @@ RunResult PcMachine::run() {
   drives_.flush();
   debugcon_.flush();
   firmware_log_.flush();
-  serial_.flush();
+  flush_serial();
   result.instructions = cpu_.instructions_retired() - start;
   return result;
 }

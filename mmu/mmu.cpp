@@ -130,12 +130,18 @@ uint32_t Mmu::translate(uint32_t linear, Access access, bool user) {
   // A page whose dirty bit is still clear takes the slow path on its first write, which sets it.
   e.write_tag[0] = (write_ok && dirty) ? fast_write : kInvalid;
   e.write_tag[1] = (user_write_ok && dirty) ? fast_write : kInvalid;
-  if (!watches_.empty()) [[unlikely]]
+  if (!active_watches_.empty()) [[unlikely]]
     slow_down_watched(e, page, phys_page);
+  if (alignment_check_) [[unlikely]] {
+    if (e.read_tag[1] != kInvalid) e.read_tag[1] = (e.read_tag[1] & kPageMask) | kSlowFlag;
+    if (e.write_tag[1] != kInvalid) e.write_tag[1] = (e.write_tag[1] & kPageMask) | kSlowFlag;
+  }
   return phys_page | (linear & ~kPageMask);
 }
 
 uint32_t Mmu::read_slow(uint32_t linear, unsigned size, bool user) {
+  if (alignment_check_ && user && (linear & (size - 1))) [[unlikely]]
+    raise_fault(Vector::AlignmentCheck, 0);
   if ((linear & ~kPageMask) + size > bus::kPageSize) {
     // Crosses a page: translate both pages first so a fault leaves nothing half done.
     const uint32_t first = physical_for(linear, Access::Read, user);
@@ -147,7 +153,7 @@ uint32_t Mmu::read_slow(uint32_t linear, unsigned size, bool user) {
           (lin & kPageMask) == (linear & kPageMask) ? first + i : second + (lin & ~kPageMask);
       value |= uint32_t{memory_.read<uint8_t>(phys)} << (8 * i);
     }
-    if (!watches_.empty()) [[unlikely]]
+    if (!active_watches_.empty()) [[unlikely]]
       check_watches(linear, first, size, false, value);
     return value;
   }
@@ -164,12 +170,14 @@ uint32_t Mmu::read_slow(uint32_t linear, unsigned size, bool user) {
       value = memory_.read<uint32_t>(phys);
       break;
   }
-  if (!watches_.empty()) [[unlikely]]
+  if (!active_watches_.empty()) [[unlikely]]
     check_watches(linear, phys, size, false, value);
   return value;
 }
 
 void Mmu::write_slow(uint32_t linear, unsigned size, uint32_t value, bool user) {
+  if (alignment_check_ && user && (linear & (size - 1))) [[unlikely]]
+    raise_fault(Vector::AlignmentCheck, 0);
   if ((linear & ~kPageMask) + size > bus::kPageSize) {
     const uint32_t first = physical_for(linear, Access::Write, user);
     const uint32_t second = physical_for((linear + size - 1) & kPageMask, Access::Write, user);
@@ -179,12 +187,12 @@ void Mmu::write_slow(uint32_t linear, unsigned size, uint32_t value, bool user) 
           (lin & kPageMask) == (linear & kPageMask) ? first + i : second + (lin & ~kPageMask);
       memory_.write<uint8_t>(phys, static_cast<uint8_t>(value >> (8 * i)));
     }
-    if (!watches_.empty()) [[unlikely]]
+    if (!active_watches_.empty()) [[unlikely]]
       check_watches(linear, first, size, true, value);
     return;
   }
   const uint32_t phys = physical_for(linear, Access::Write, user);
-  if (!watches_.empty()) [[unlikely]]
+  if (!active_watches_.empty()) [[unlikely]]
     check_watches(linear, phys, size, true, value);
   switch (size) {
     case 1:
@@ -201,7 +209,7 @@ void Mmu::write_slow(uint32_t linear, unsigned size, uint32_t value, bool user) 
 
 void Mmu::slow_down_watched(Entry& e, uint32_t page, uint32_t phys_page) {
   uint8_t kinds = 0;
-  for (const Watch& w : watches_) {
+  for (const Watch& w : active_watches_) {
     const uint32_t base = w.physical ? phys_page : page;
     const uint32_t last = w.address + (w.length ? w.length - 1 : 0);
     // Overlaps [base, base + 4 KiB)?
@@ -218,13 +226,16 @@ void Mmu::slow_down_watched(Entry& e, uint32_t page, uint32_t phys_page) {
 void Mmu::check_watches(uint32_t linear, uint32_t physical, unsigned size, bool write,
                         uint32_t value) {
   const uint8_t kind = write ? 2 : 1;
-  for (const Watch& w : watches_) {
-    if (!(w.kinds & kind)) continue;
+  // The first debugger watchpoint that matches is reported, and every guest DR breakpoint
+  // (several can hit at once, each setting its B bit).
+  bool debugger_reported = false;
+  for (const Watch& w : active_watches_) {
+    if (!(w.kinds & kind) || (w.id >= 0 && debugger_reported)) continue;
     const uint32_t at = w.physical ? physical : linear;
     const uint32_t last = w.address + (w.length ? w.length - 1 : 0);
     if (at + (size - 1) < w.address || at > last) continue;
     if (watch_listener_) watch_listener_(WatchHit{w.id, linear, physical, size, write, value});
-    return;
+    if (w.id >= 0) debugger_reported = true;
   }
 }
 

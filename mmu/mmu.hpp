@@ -54,6 +54,13 @@ class Mmu {
 
   void configure(const PagingConfig& config);
   void set_config_keep_tlb(const PagingConfig& config) { config_ = config; }
+  // Alignment checking (CR0.AM and EFLAGS.AC): user accesses then all take the slow path,
+  // which raises #AC(0) for a misaligned one; the fast path stays one compare.
+  void set_alignment_check(bool on) {
+    if (on == alignment_check_) return;
+    alignment_check_ = on;
+    flush_all();
+  }
   void set_a20_mask(uint32_t mask);
   uint32_t a20_mask() const { return a20_mask_; }
   bool paging() const { return config_.enabled; }
@@ -103,9 +110,16 @@ class Mmu {
   // Debugger watchpoints. Setting them flushes the TLB so watched pages refill as slow.
   void set_watches(std::vector<Watch> watches) {
     watches_ = std::move(watches);
-    flush_all();
+    merge_watches();
   }
   const std::vector<Watch>& watches() const { return watches_; }
+  // The guest's DR data breakpoints, kept apart from the debugger's list (which the monitor
+  // and gdb stub show); same mechanism, negative ids.
+  void set_guest_watches(std::vector<Watch> watches) {
+    guest_watches_ = std::move(watches);
+    merge_watches();
+  }
+  const std::vector<Watch>& guest_watches() const { return guest_watches_; }
   void set_watch_listener(std::function<void(const WatchHit&)> listener) {
     watch_listener_ = std::move(listener);
   }
@@ -136,14 +150,22 @@ class Mmu {
   void slow_down_watched(Entry& e, uint32_t page, uint32_t phys_page);
   void check_watches(uint32_t linear, uint32_t physical, unsigned size, bool write, uint32_t value);
   [[noreturn]] void page_fault(uint32_t linear, bool present, Access access, bool user);
+  void merge_watches() {
+    active_watches_ = watches_;
+    active_watches_.insert(active_watches_.end(), guest_watches_.begin(), guest_watches_.end());
+    flush_all();
+  }
 
   bus::PhysicalMemory& memory_;
   uint32_t& cr2_;
   PagingConfig config_;
   uint32_t a20_mask_ = 0xFFFFFFFF;
+  bool alignment_check_ = false;
   uint64_t generation_ = 1;
   std::array<Entry, kEntries> tlb_{};
   std::vector<Watch> watches_;
+  std::vector<Watch> guest_watches_;
+  std::vector<Watch> active_watches_;  // both, as the slow path checks them
   std::function<void(const WatchHit&)> watch_listener_;
 };
 

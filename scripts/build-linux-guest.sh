@@ -7,6 +7,14 @@
 #                 on the console
 #   - disk.img    a raw hard disk: MBR (SYSLINUX's mbr.bin), one bootable FAT16 partition at
 #                 1 MiB holding SYSLINUX, vmlinuz, initrd.img and syslinux.cfg
+#   - System.map  the kernel's function addresses, decoded from its kallsyms table
+#                 (scripts/kallsyms_map.py): what gdb breaks on
+#   - workload/   deterministic data for an in-guest userland workload (text.txt, random.bin)
+#                 and run.sh, the busybox commands that the guest and the host both run
+#   - initrd-workload.img  initrd.img followed by an uncompressed cpio of workload/ (the
+#                 kernel unpacks concatenated archives), so the guest finds it at /workload
+#   - disk-workload.img  disk.img with initrd-workload.img and `x86lab.workload` on the
+#                 command line: /init runs the workload, prints WORKLOAD-TIME, then the shell
 #
 # Usage: scripts/build-linux-guest.sh [--out DIR] [--refresh] [--force]
 #   --out DIR    where everything goes (default below)
@@ -198,6 +206,21 @@ else
 fi
 kernel_name=$(cat "$linux_dir/.vmlinuz-name")
 
+# The package's /boot/System.map is a placeholder (the real one is in the ~1 GB -dbg package);
+# the kernel's own kallsyms table has the function addresses gdb needs.
+kallsyms_script="$(dirname "$0")/kallsyms_map.py"
+map_stamp="$(sha256sum "$linux_dir/vmlinuz" "$kallsyms_script" | cut -d' ' -f1 | tr '\n' ' ')"
+if [ "$force" = 0 ] && [ -f "$linux_dir/System.map" ] &&
+  [ "$(cat "$linux_dir/.stamp-system-map" 2>/dev/null)" = "$map_stamp" ]; then
+  say "System.map is up to date"
+else
+  say "building System.map from the kernel's kallsyms table"
+  python3 "$kallsyms_script" "$linux_dir/vmlinuz" "$linux_dir/System.map.new" >/dev/null ||
+    die "could not read the kernel's symbols (scripts/kallsyms_map.py)"
+  mv "$linux_dir/System.map.new" "$linux_dir/System.map"
+  echo "$map_stamp" >"$linux_dir/.stamp-system-map"
+fi
+
 # ---- busybox and the initramfs ------------------------------------------------------------
 busybox_deb=$(fetch_deb busybox-static)
 
@@ -215,6 +238,16 @@ mkdir -p /dev/pts && mount -t devpts devpts /dev/pts 2>/dev/null
 echo "${marker} \$(uname -r) \$(uname -m)"
 echo "${marker}" >/dev/kmsg 2>/dev/null
 cd /root
+# x86lab.workload on the command line (bench/linux_workloads.py): run the userland workload
+# (initrd-workload.img) once, timed by the guest's own clock, before the shell.
+case " \$(cat /proc/cmdline) " in
+*" x86lab.workload "*)
+  read -r t0 _ </proc/uptime
+  sh /workload/run.sh
+  read -r t1 _ </proc/uptime
+  echo "WORKLOAD-TIME \$t0 \$t1"
+  ;;
+esac
 while true; do
   setsid cttyhack sh -l
   echo "x86lab init: the shell exited; starting another"
@@ -301,8 +334,135 @@ PY
   echo "$initrd_stamp" >"$linux_dir/.stamp-initrd"
 fi
 
-# ---- the hard-disk image --------------------------------------------------------------------
-syslinux_cfg=$(
+# ---- the userland workload --------------------------------------------------------------------
+# A few MiB of deterministic data and the busybox commands to run on it. The guest runs
+# run.sh on /workload; the host runs the very same script with the very same i386 busybox
+# when it can execute i386 programs (tests/boot/linux_workload.py), so every output line,
+# gzip's compressed bytes included, has an exact oracle.
+workload_script=$(
+  cat <<'EOF'
+# x86lab's userland workload: checksums, gzip -9 and back, sort, sha256, awk floating point.
+# usage: sh run.sh [DATA_DIR] [WORK_DIR]; BB names the busybox to call (default: busybox).
+# Every line is "name value..."; the last is WORKLOAD-END. Only stdin/stdout are used, so no
+# file name or time stamp reaches gzip's header and the output depends on the data alone.
+BB=${BB:-busybox}
+D=${1:-/workload}
+W=${2:-/tmp/workload}
+"$BB" rm -rf "$W" && "$BB" mkdir -p "$W" || exit 1
+digest() { "$BB" "$1" | "$BB" cut -d' ' -f1; }
+for f in text.txt random.bin; do
+  echo "md5 $f $(digest md5sum <"$D/$f")"
+  "$BB" gzip -9 <"$D/$f" >"$W/$f.gz"
+  echo "gzip-9 $f $("$BB" wc -c <"$W/$f.gz") $(digest md5sum <"$W/$f.gz")"
+  echo "gunzip $f $("$BB" gzip -d <"$W/$f.gz" | digest md5sum)"
+done
+echo "sha256 text.txt $(digest sha256sum <"$D/text.txt")"
+echo "sort text.txt $("$BB" sort "$D/text.txt" | digest md5sum)"
+echo "sort-n text.txt $("$BB" sort -n -k2,2 "$D/text.txt" | digest md5sum)"
+# busybox-static's awk has no libm: + - * / only, which the guest's x87 computes in 80 bits
+# and rounds to doubles, so these match a host only bit for bit if the FPU does.
+echo "awk text.txt $("$BB" awk '{ s += $2 / 7; p = p * 0.999999 + $2 / (NR + 0.5); n[$1]++ }
+  END { for (w in n) if (n[w] > m) m = n[w]; printf "%.17g %.17g %d %d", s, p, length(n), m }' \
+  "$D/text.txt")"
+echo "awk-series $("$BB" awk 'BEGIN { for (i = 1; i <= 50000; i++) {
+  s += 1 / (i * i); t += (i % 2 ? 4 : -4) / (2 * i - 1) }
+  x = 2; for (k = 0; k < 60; k++) x = (x + 2 / x) / 2
+  printf "%.17g %.17g %.17g %.10e", s, t, x, s / 3e-300 }')"
+"$BB" rm -rf "$W"
+echo "WORKLOAD-END"
+EOF
+)
+workload_generator=$(
+  cat <<'EOF'
+# Writes text.txt (lines of words and numbers: gzip, sort and awk food) and random.bin
+# (incompressible bytes) from SHA-256 in counter mode: the same bytes on every host.
+import hashlib, os, sys
+
+out, text_bytes, random_bytes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+
+def stream(label):
+    counter = 0
+    while True:
+        yield from hashlib.sha256(b"x86lab-%s-%d" % (label, counter)).digest()
+        counter += 1
+
+syllables = [b"ka", b"lo", b"mi", b"ne", b"ru", b"sa", b"ti", b"vo", b"xe", b"zu", b"pa", b"do",
+             b"qui", b"fen", b"gro", b"bel"]
+words = sorted({a + b + c for a in syllables for b in syllables for c in syllables[:4]})
+bits = stream(b"text")
+text = bytearray()
+while len(text) < text_bytes:
+    r = [next(bits) for _ in range(8)]
+    number = (r[0] << 16 | r[1] << 8 | r[2]) % 1000000
+    line = b" ".join([words[r[3] % len(words)], b"%d" % number] +
+                     [words[(r[4 + i] << 2 | i) % len(words)] for i in range(r[7] % 4 + 1)])
+    text += line + b"\n"
+with open(os.path.join(out, "text.txt"), "wb") as f:
+    f.write(text)
+raw = stream(b"random")
+with open(os.path.join(out, "random.bin"), "wb") as f:
+    f.write(bytes(next(raw) for _ in range(random_bytes)))
+EOF
+)
+workload_text_bytes=$((2 * 1024 * 1024))
+workload_random_bytes=$((512 * 1024))
+workload_dir="$linux_dir/workload"
+workload_stamp="$(sha256sum "$linux_dir/initrd.img" | cut -d' ' -f1) $busybox_sha \
+$(printf '%s\n%s\n' "$workload_script" "$workload_generator" | sha256sum | cut -d' ' -f1) \
+$workload_text_bytes $workload_random_bytes $builder_version"
+if [ "$force" = 0 ] && [ -f "$linux_dir/initrd-workload.img" ] && [ -x "$linux_dir/busybox" ] &&
+  [ "$(cat "$linux_dir/.stamp-workload" 2>/dev/null)" = "$workload_stamp" ]; then
+  say "initrd-workload.img is up to date"
+else
+  say "building the workload ($((workload_text_bytes / 1024)) KiB text, \
+$((workload_random_bytes / 1024)) KiB random) and initrd-workload.img"
+  rm -rf "$workload_dir"
+  mkdir -p "$workload_dir"
+  python3 -c "$workload_generator" "$workload_dir" "$workload_text_bytes" "$workload_random_bytes"
+  printf '%s\n' "$workload_script" >"$workload_dir/run.sh"
+  # The guest's busybox, for the host-side oracle.
+  tmp=$(mktemp -d "$out_dir/.busybox.XXXXXX")
+  dpkg-deb -x "$busybox_deb" "$tmp"
+  cp "$tmp/bin/busybox" "$linux_dir/busybox.new"
+  chmod 0755 "$linux_dir/busybox.new"
+  mv "$linux_dir/busybox.new" "$linux_dir/busybox"
+  rm -rf "$tmp"
+  python3 - "$linux_dir/initrd.img" "$workload_dir" "$linux_dir/initrd-workload.img.new" <<'PY'
+# initrd.img, zeros to a 4-byte boundary (where the kernel looks for the next archive), then an
+# uncompressed newc cpio holding workload/: unpacking it costs the guest a copy, not a gunzip.
+import os, stat, sys
+
+initrd, folder, out = sys.argv[1:4]
+blob = bytearray(open(initrd, "rb").read())
+blob.extend(b"\0" * (-len(blob) % 4))
+ino = 0x10000
+
+def add(name, mode, data=b"", nlink=1):
+    global ino
+    name_b = name.encode() + b"\0"
+    fields = [ino, mode, 0, 0, nlink, 0, len(data), 0, 0, 0, 0, len(name_b), 0]
+    blob.extend(b"070701" + b"".join(b"%08X" % f for f in fields) + name_b)
+    blob.extend(b"\0" * (-len(blob) % 4))
+    blob.extend(data)
+    blob.extend(b"\0" * (-len(blob) % 4))
+    ino += 1
+
+add("workload", stat.S_IFDIR | 0o755, nlink=2)
+for name in sorted(os.listdir(folder)):
+    with open(os.path.join(folder, name), "rb") as f:
+        add("workload/" + name, stat.S_IFREG | 0o644, f.read())
+add("TRAILER!!!", 0)
+blob.extend(b"\0" * (-len(blob) % 512))
+with open(out, "wb") as f:
+    f.write(blob)
+PY
+  mv "$linux_dir/initrd-workload.img.new" "$linux_dir/initrd-workload.img"
+  echo "$workload_stamp" >"$linux_dir/.stamp-workload"
+fi
+
+# ---- the hard-disk images ----------------------------------------------------------------------
+# syslinux_cfg APPEND: SYSLINUX's configuration for the kernel, /initrd.img and APPEND.
+syslinux_cfg() {
   cat <<EOF
 SERIAL 0 115200
 DEFAULT linux
@@ -311,19 +471,27 @@ TIMEOUT 0
 LABEL linux
   KERNEL /vmlinuz
   INITRD /initrd.img
-  APPEND $cmdline
+  APPEND $1
 EOF
-)
-printf '%s\n' "$syslinux_cfg" >"$linux_dir/syslinux.cfg"
-printf '%s\n' "$cmdline" >"$linux_dir/cmdline.txt"
+}
 syslinux_version=$(dpkg-query -W -f='${Version}' syslinux)
-disk_stamp="$(sha256sum "$linux_dir/vmlinuz" "$linux_dir/initrd.img" "$linux_dir/syslinux.cfg" |
-  cut -d' ' -f1 | tr '\n' ' ')$syslinux_version $disk_mib $builder_version"
-if [ "$force" = 0 ] && [ -f "$linux_dir/disk.img" ] &&
-  [ "$(cat "$linux_dir/.stamp-disk" 2>/dev/null)" = "$disk_stamp" ]; then
-  say "disk.img is up to date"
-else
-  say "building disk.img ($disk_mib MiB: MBR, FAT16 partition at 1 MiB, SYSLINUX $syslinux_version)"
+
+# build_disk NAME INITRD APPEND: linux/NAME, a raw disk whose SYSLINUX boots vmlinuz with
+# INITRD (as /initrd.img) and the command line APPEND; rebuilt when an input changes.
+build_disk() {
+  local name="$1" initrd="$2" append="$3"
+  local cfg="$linux_dir/.$name.syslinux.cfg"
+  syslinux_cfg "$append" >"$cfg"
+  local stamp
+  stamp="$(sha256sum "$linux_dir/vmlinuz" "$initrd" "$cfg" | cut -d' ' -f1 | tr '\n' ' ')\
+$syslinux_version $disk_mib $builder_version"
+  if [ "$force" = 0 ] && [ -f "$linux_dir/$name" ] &&
+    [ "$(cat "$linux_dir/.stamp-$name" 2>/dev/null)" = "$stamp" ]; then
+    say "$name is up to date"
+    return
+  fi
+  say "building $name ($disk_mib MiB: MBR, FAT16 partition at 1 MiB, SYSLINUX $syslinux_version)"
+  local tmp part part_start part_sectors
   tmp=$(mktemp -d "$out_dir/.disk.XXXXXX")
   part="$tmp/part.img"
   part_start=2048 # sectors: the partition starts at 1 MiB
@@ -333,8 +501,8 @@ else
   mkfs.fat -F 16 -n X86LAB -h "$part_start" -i 86AB0001 "$part" >/dev/null
   export MTOOLS_SKIP_CHECK=1
   mcopy -i "$part" "$linux_dir/vmlinuz" ::/vmlinuz
-  mcopy -i "$part" "$linux_dir/initrd.img" ::/initrd.img
-  mcopy -i "$part" "$linux_dir/syslinux.cfg" ::/syslinux.cfg
+  mcopy -i "$part" "$initrd" ::/initrd.img
+  mcopy -i "$part" "$cfg" ::/syslinux.cfg
   syslinux --install "$part"
   python3 - "$mbr_bin" "$part" "$tmp/disk.img" "$part_start" "$part_sectors" <<'PY'
 # Assembles the disk: SYSLINUX's MBR code, one active partition entry, the 0x55AA signature,
@@ -366,10 +534,16 @@ with open(out, "wb") as f:
         while chunk := p.read(1 << 20):
             f.write(chunk)
 PY
-  mv "$tmp/disk.img" "$linux_dir/disk.img"
+  mv "$tmp/disk.img" "$linux_dir/$name"
   rm -rf "$tmp"
-  echo "$disk_stamp" >"$linux_dir/.stamp-disk"
-fi
+  echo "$stamp" >"$linux_dir/.stamp-$name"
+}
+
+syslinux_cfg "$cmdline" >"$linux_dir/syslinux.cfg"
+printf '%s\n' "$cmdline" >"$linux_dir/cmdline.txt"
+build_disk disk.img "$linux_dir/initrd.img" "$cmdline"
+# The same with the workload, run at boot (bench/linux_workloads.py times it in every emulator).
+build_disk disk-workload.img "$linux_dir/initrd-workload.img" "$cmdline x86lab.workload"
 
 cat >"$linux_dir/manifest.txt" <<EOF
 kernel_package=$kernel_pkg
@@ -378,6 +552,11 @@ kernel_file=$kernel_name
 kernel=$linux_dir/vmlinuz
 initrd=$linux_dir/initrd.img
 disk=$linux_dir/disk.img
+disk_workload=$linux_dir/disk-workload.img
+system_map=$linux_dir/System.map
+initrd_workload=$linux_dir/initrd-workload.img
+workload=$workload_dir
+busybox=$linux_dir/busybox
 cmdline=$cmdline
 marker=$marker
 EOF
@@ -386,4 +565,5 @@ say "done in $(($(date +%s) - start_time)) s"
 echo "kernel:  $linux_dir/vmlinuz ($kernel_name, $kernel_pkg $kernel_version)"
 echo "initrd:  $linux_dir/initrd.img"
 echo "disk:    $linux_dir/disk.img"
+echo "workload: $linux_dir/initrd-workload.img ($workload_dir)"
 echo "cmdline: $cmdline"

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   meson ninja-build g++ pkg-config cmake
   libzydis-dev libsdl2-dev libboost-program-options-dev doctest-dev
-  nasm nlohmann-json3-dev zlib1g-dev seabios libpng-dev xvfb xauth
+  nasm nlohmann-json3-dev zlib1g-dev seabios libpng-dev xvfb xauth bochsbios vgabios
   gdb valgrind binutils
 )
 

@@ -116,6 +116,16 @@ TEST_CASE("CPUID reports a family-6 GenuineIntel part and only implemented featu
   const uint32_t features = h.cpu.regs().gpr[cpu::kEdx];
   CHECK((features & 1) == 1);           // the x87
   CHECK((features & (1u << 15)) != 0);  // CMOV
+  CHECK((features & (1u << 2)) != 0);   // DE: I/O breakpoints
+  CHECK((features & (1u << 3)) != 0);   // PSE: 4 MiB pages
+  CHECK((features & (1u << 13)) != 0);  // PGE: global pages
+  CHECK((features & (1u << 11)) != 0);  // SEP: SYSENTER/SYSEXIT
+  CHECK((features & (1u << 1)) == 0);   // no VME
+  CHECK((features & (1u << 6)) == 0);   // no PAE
+  CHECK((features & (1u << 9)) == 0);   // no local APIC
+  CHECK((features & (1u << 23)) == 0);  // no MMX
+  CHECK((features & (1u << 24)) != 0);  // FXSR: FXSAVE/FXRSTOR
+  CHECK((features & (1u << 25)) == 0);  // no SSE
 }
 
 TEST_CASE("F3 0F BC runs as BSF on a P6, as the CPUs before BMI1 do") {
@@ -125,4 +135,41 @@ TEST_CASE("F3 0F BC runs as BSF on a P6, as the CPUs before BMI1 do") {
       {0x66, 0xB8, 0xF0, 0x00, 0x00, 0x00, 0x66, 0x31, 0xDB, 0xF3, 0x66, 0x0F, 0xBC, 0xD8, 0xF4});
   h.run_to_halt();
   CHECK(h.cpu.regs().gpr[cpu::kEbx] == 4);
+}
+
+TEST_CASE("a 386 keeps only its own CR0 bits and has no CR4") {
+  for (const auto model : {CpuModel::I80386, CpuModel::PentiumPro}) {
+    tests::RealModeHarness h(model);
+    // mov eax, 0x00010020 (WP, NE) / mov cr0, eax / mov ebx, cr0 / hlt
+    h.load({0x66, 0xB8, 0x20, 0x00, 0x01, 0x00, 0x0F, 0x22, 0xC0, 0x0F, 0x20, 0xC3, 0xF4});
+    h.run_to_halt();
+    CHECK(h.cpu.regs().gpr[cpu::kEbx] == (model == CpuModel::I80386 ? 0x00000000u : 0x00010030u));
+  }
+  tests::RealModeHarness h(CpuModel::I80386);
+  h.load({0xF4}, 0x40);  // the #UD handler
+  h.memory.write<uint16_t>(6 * 4, 0x40);
+  h.memory.write<uint16_t>(6 * 4 + 2, tests::RealModeHarness::kCodeSegment);
+  h.load({0x0F, 0x20, 0xE0, 0xF4});  // mov eax, cr4 / hlt
+  h.run_to_halt();
+  CHECK(h.cpu.regs().eip == 0x41);  // halted in the #UD handler
+}
+
+TEST_CASE("FXSAVE is #UD on a 386 and stores the FCW on a P6") {
+  constexpr uint32_t kBase = uint32_t{tests::RealModeHarness::kCodeSegment} << 4;
+  for (const auto model : {CpuModel::I80386, CpuModel::PentiumPro}) {
+    tests::RealModeHarness h(model);
+    h.load({0xF4}, 0x40);  // the #UD handler
+    h.memory.write<uint16_t>(6 * 4, 0x40);
+    h.memory.write<uint16_t>(6 * 4 + 2, tests::RealModeHarness::kCodeSegment);
+    h.memory.write<uint16_t>(kBase + 0x200, 0xAAAA);
+    h.load({0x0F, 0xAE, 0x06, 0x00, 0x02, 0xF4});  // fxsave [0x200] / hlt
+    h.run_to_halt();
+    if (model == CpuModel::I80386) {
+      CHECK(h.cpu.regs().eip == 0x41);
+      CHECK(h.memory.read<uint16_t>(kBase + 0x200) == 0xAAAA);
+    } else {
+      CHECK(h.cpu.regs().eip == 6);
+      CHECK(h.memory.read<uint16_t>(kBase + 0x200) == 0x0040);  // the power-on FCW
+    }
+  }
 }

@@ -68,7 +68,7 @@ struct Bench {
   Floppy82077 fdc{clock, dma};
   LevelSink irq6;
 
-  explicit Bench(DiskAccess access = DiskAccess::ReadWrite) {
+  explicit Bench(DiskAccess access = DiskAccess::ReadWrite, uint32_t bytes = k144) : file(bytes) {
     image = std::make_unique<DiskImage>(file.path, DiskMedium::Floppy, access);
     dma.register_ports(io);
     fdc.register_ports(io);
@@ -309,6 +309,40 @@ TEST_CASE("fdc never reaches past the image: wrong sector, wrong cylinder, far t
   b.command({0x4A, 0x00});
   b.settle();
   CHECK(b.results()[1] == 0x01);
+}
+
+TEST_CASE("fdc with seek-on-transfer (as Bochs and QEMU) reads another cylinder without SEEK") {
+  Bench b;
+  b.fdc.set_seek_on_transfer(true);
+  b.start();
+  b.seek(0, 3);
+  b.program_dma(0x46, 0x10000, 512);
+  const auto r = b.read_data(0xE6, 1, 5, 1, 2, 18);  // the head is on cylinder 3
+  CHECK(r[0] == (0x20 | 0x04));                      // seek end, head 1, normal termination
+  CHECK(r[1] == 0x00);
+  CHECK(r[2] == 0x00);
+  CHECK(b.fdc.state().drives[0].cylinder == 5);
+  // C5 H1 R2 of a 1.44M disk (18 sectors, 2 heads) is LBA (5 * 2 + 1) * 18 + 1.
+  CHECK(b.memory.read<uint8_t>(0x10000 + 7) == pattern((5 * 2 + 1) * 18 + 1, 7));
+}
+
+TEST_CASE("fdc 2.88M disk: 36 sectors a track, the last sector of the last cylinder") {
+  Bench b(DiskAccess::ReadWrite, 2'949'120);
+  b.start();
+  b.out(0x3F7, 0x03);  // CCR: 1 Mbit/s, the 2.88M rate
+  b.seek(1, 79);
+  b.program_dma(0x46, 0x10000, 512);
+  auto r = b.read_data(0xE6, 1, 79, 1, 36, 36);
+  CHECK(r[0] == 0x04);  // normal termination, head 1
+  CHECK(r[1] == 0x00);
+  const uint32_t last = (79 * 2 + 1) * 36 + 35;  // LBA 5759, the image's last sector
+  CHECK(b.memory.read<uint8_t>(0x10000) == pattern(last, 0));
+  CHECK(b.memory.read<uint8_t>(0x10001) == pattern(last, 1));
+  CHECK(b.memory.read<uint8_t>(0x10000 + 511) == pattern(last, 511));
+  b.program_dma(0x46, 0x10000, 512);
+  r = b.read_data(0xE6, 1, 79, 1, 37, 37);  // no sector 37
+  CHECK(r[0] == (0x40 | 0x04));
+  CHECK(r[1] == 0x04);
 }
 
 TEST_CASE("fdc READ ID reports the track under the head") {

@@ -295,6 +295,58 @@ TEST_CASE("vga text render draws the plane-2 glyph in 9-dot cells with the attri
   CHECK(frame.at(9 + 8, 3) == 0xFFAAAAAA);
 }
 
+TEST_CASE(
+    "vga text cursor follows CR0A/CR0B/CR0E/CR0F and blinks every 8 frames, blink "
+    "attributes every 16") {
+  Bench b;
+  b.seq(2, 0x04);  // the glyph for 'A' in plane 2, as the previous case loads it
+  b.seq(4, 0x07);
+  b.gc(4, 0x02);
+  b.gc(5, 0x00);
+  b.gc(6, 0x04);
+  for (uint32_t line = 0; line < 16; ++line)
+    b.memory.write<uint8_t>(0xA0000 + 'A' * 32 + line, 0x81);
+  b.seq(2, 0x03);
+  b.seq(4, 0x02);
+  b.gc(4, 0x00);
+  b.gc(5, 0x10);
+  b.gc(6, 0x0E);
+  for (uint8_t i = 0; i < 16; ++i) b.attr(i, i < 8 ? i : static_cast<uint8_t>(i + 0x30));
+  b.attr(0x10, 0x08);  // blink enable
+  b.attr(0x12, 0x0F);
+  b.in(0x3DA);
+  b.out(0x3C0, 0x20);
+  b.memory.write<uint16_t>(0xB8000, 0x8741);  // 'A', blinking, grey on black
+  b.memory.write<uint16_t>(0xB8002, 0x0700);  // NUL, where the cursor sits
+  b.crtc(0x0A, 14);                           // cursor scanlines 14-15
+  b.crtc(0x0B, 15);
+  b.crtc(0x0E, 0);
+  b.crtc(0x0F, 1);  // cell 1
+  const uint64_t frame_ns = Vga::kScanlineNs * 449;
+  const uint32_t grey = 0xFFAAAAAA, black = 0xFF000000;
+  devices::VgaFrame frame;
+
+  b.vga.render(frame);  // phase 0: cursor on, blinking text on
+  CHECK(frame.at(0, 5) == grey);
+  CHECK(frame.at(9, 14) == grey);
+  CHECK(frame.at(17, 15) == grey);
+  CHECK(frame.at(9, 13) == black);  // above the cursor's start line
+
+  b.clock.advance_to(8 * frame_ns);  // phase 1: cursor off, text still on
+  b.vga.render(frame);
+  CHECK(frame.at(9, 14) == black);
+  CHECK(frame.at(0, 5) == grey);
+
+  b.clock.advance_to(16 * frame_ns);  // phase 2: cursor on, blinking text off
+  b.vga.render(frame);
+  CHECK(frame.at(9, 14) == grey);
+  CHECK(frame.at(0, 5) == black);
+
+  b.crtc(0x0A, 0x20 | 14);  // CR0A bit 5: cursor off whatever the phase
+  b.vga.render(frame);
+  CHECK(frame.at(9, 14) == black);
+}
+
 TEST_CASE("vga attribute controller flip-flop alternates index and data, reset by status 1") {
   Bench b;
   b.in(0x3DA);

@@ -16,7 +16,7 @@ IMPLEMENTED = ["--help", "--version", "--stats", "--machine", "--cpu", "--memory
                "--monitor", "--gdb", "-s", "-S", "--trace", "--magic-break",
                "--fda", "--fdb", "--hda", "--hdb", "--cdrom", "--boot", "--snapshot",
                "--display", "--nographic", "--screen-dump", "--screenshot", "--send-keys",
-               "--send-keys-after", "--send-keys-delay"]
+               "--send-keys-after", "--send-keys-delay", "--vgabios"]
 SEABIOS = ["/usr/share/seabios/bios-256k.bin", "/usr/share/seabios/bios.bin"]
 # A pc run that must not touch the terminal or open a window.
 PC = ["-M", "pc", "--display", "none", "--serial", "none", "--no-serial-input"]
@@ -102,6 +102,48 @@ def case_bad_bios_files(x86lab):
         with open(huge, "wb") as f:
             f.write(b"\xf4" * (2 << 20))
         expect_one_line_error(x86lab, ["--bios", huge], 1, huge, "larger")
+
+
+def case_firmware_packages(x86lab):
+    """A missing firmware file where a Debian package puts it names the package."""
+    for path, package in [("/usr/share/bochs/x86lab-missing-bios", "bochsbios"),
+                          ("/usr/share/seabios/x86lab-missing.bin", "seabios")]:
+        expect_one_line_error(x86lab, ["-M", "pc", "--bios", path], 1, path,
+                              f"apt-get install {package}")
+    expect_one_line_error(x86lab, [*BARE, "--vgabios", "v.bin"], 2, "--vgabios", "pc")
+    if not any(os.path.isfile(p) for p in SEABIOS):
+        return  # the pc machine needs SeaBIOS
+    path = "/usr/share/vgabios/x86lab-missing.bin"
+    expect_one_line_error(x86lab, [*PC, "--vgabios", path], 1, path, "apt-get install vgabios")
+    path = "/nonexistent/x86lab-test/vga.bin"
+    expect_one_line_error(x86lab, [*PC, "--vgabios", path], 1, path, "not found")
+
+
+def case_no_display(x86lab):
+    """Without a display the pc machine runs headless and says so in one line (what `make run`
+    shows on a machine without X or Wayland); --display none and --nographic say nothing."""
+    if not any(os.path.isfile(p) for p in SEABIOS):
+        return
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    base = ["-M", "pc", "--max-instructions", "100000", "--deterministic"]
+
+    def stderr_lines(*args):
+        proc = subprocess.run([x86lab, *base, *args], capture_output=True, timeout=60, env=env,
+                              stdin=subprocess.DEVNULL)
+        return proc.returncode, proc.stderr.decode(errors="replace").splitlines()
+
+    rc, lines = stderr_lines("--serial", "none")
+    notices = [line for line in lines if "no SDL window" in line]
+    expect(rc == 2 and len(notices) == 1 and "running headless" in notices[0] and
+           "DISPLAY" in notices[0], f"exit {rc}, stderr {lines!r}")
+    rc, lines = stderr_lines()  # COM1 on stdio: the notice says where the console is
+    notices = [line for line in lines if "no SDL window" in line]
+    expect(len(notices) == 1 and "serial console on this terminal (Ctrl-A X quits)" in notices[0],
+           f"stderr {lines!r}")
+    for quiet in (["--display", "none", "--serial", "none"], ["--nographic"]):
+        rc, lines = stderr_lines(*quiet)
+        expect(not any("no SDL window" in line for line in lines),
+               f"{quiet}: a notice although no window was asked for: {lines!r}")
 
 
 def case_drives(x86lab):

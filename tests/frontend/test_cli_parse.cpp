@@ -97,6 +97,34 @@ TEST_CASE("the pc machine takes its own memory default, the SeaBIOS log and the 
   CHECK_THROWS_AS(parse({"--seabios-log", "tcp:1"}), UsageError);
 }
 
+TEST_CASE("--serial given again names COM2, COM3, COM4; one of them on stdio takes stdin") {
+  using Kind = machine::DebugconTarget::Kind;
+  const CommandLine one = parse({"-M", "pc", "--serial", "file:/tmp/c1"});
+  CHECK(one.config.more_serial.empty());
+  CHECK_FALSE(one.config.serial_input);
+  const CommandLine four = parse({"-M", "pc", "--serial", "none", "--serial", "file:/tmp/c2",
+                                  "--serial", "stdio", "--serial", "none"});
+  CHECK(four.config.serial.kind == Kind::None);
+  REQUIRE(four.config.more_serial.size() == 3);
+  CHECK(four.config.more_serial[0].kind == Kind::File);
+  CHECK(four.config.more_serial[0].path == "/tmp/c2");
+  CHECK(four.config.more_serial[1].kind == Kind::Stdio);
+  CHECK(four.config.more_serial[2].kind == Kind::None);
+  CHECK(four.config.serial_input);  // COM3 on stdio
+  CHECK_FALSE(parse({"-M", "pc", "--serial", "none", "--serial", "stdio", "--no-serial-input"})
+                  .config.serial_input);
+  CHECK_THROWS_WITH_AS(parse({"-M", "pc", "--serial", "none", "--serial", "none", "--serial",
+                              "none", "--serial", "none", "--serial", "none"}),
+                       doctest::Contains("COM1-COM4"), UsageError);
+  CHECK_THROWS_WITH_AS(parse({"-M", "pc", "--serial", "stdio", "--serial", "stdio"}),
+                       doctest::Contains("only one COM port"), UsageError);
+  CHECK_THROWS_AS(parse({"-M", "pc", "--nographic", "--serial", "none", "--serial", "stdio"}),
+                  UsageError);  // --nographic puts COM1 on stdio too
+  CHECK_THROWS_WITH_AS(parse({"-M", "bare", "--serial", "none", "--serial", "none"}),
+                       doctest::Contains("pc machine"), UsageError);
+  CHECK_THROWS_AS(parse({"-M", "pc", "--serial", "none", "--serial", "tcp:1"}), UsageError);
+}
+
 TEST_CASE("option names are not guessed from prefixes") {
   CHECK_THROWS_AS(parse({"--mem", "64"}), UsageError);
 }

@@ -1,5 +1,6 @@
 // The SDL frontend's pure parts: the keymap (SDL scancodes -> set 1 and set 2), the PNG writer
-// (written with libpng, read back with libpng) and --display parsing.
+// (written with libpng, read back with libpng), --display parsing and the window's scaling
+// arithmetic.
 #include <SDL2/SDL_keyboard.h>
 #include <doctest/doctest.h>
 
@@ -9,6 +10,7 @@
 
 #include "frontend/cli.hpp"
 #include "frontend/display_options.hpp"
+#include "frontend/display_scaling.hpp"
 #include "frontend/keymap.hpp"
 #include "frontend/screenshot.hpp"
 
@@ -164,4 +166,36 @@ TEST_CASE("--display parsing") {
   CHECK_THROWS_AS(parse_display_spec("gtk", sdl), UsageError);
   CHECK_THROWS_AS(parse_display_spec("sdl,zoom=2", sdl), UsageError);
   CHECK_THROWS_AS(parse_display_spec("none,aspect=on", sdl), UsageError);
+}
+
+TEST_CASE("scaling: the window takes the mode's size, doubled for narrow modes, 4:3 with aspect") {
+  const Size desktop{1920, 1080};
+  CHECK(window_size_for_mode(720, 400, false, false, desktop) == Size{720, 400});
+  CHECK(window_size_for_mode(320, 200, false, false, desktop) == Size{640, 400});
+  CHECK(window_size_for_mode(640, 480, false, false, desktop) == Size{640, 480});
+  CHECK(window_size_for_mode(1000, 700, false, true, desktop) == Size{1000, 700});  // any VBE size
+  CHECK(window_size_for_mode(720, 400, true, false, desktop) == Size{533, 400});    // 4:3
+  CHECK(window_size_for_mode(320, 200, true, false, desktop) == Size{533, 400});
+  CHECK(window_size_for_mode(800, 600, true, true, desktop) == Size{800, 600});  // VBE: square
+  // Never larger than the desktop: the doubling goes first, then the window is clipped.
+  CHECK(window_size_for_mode(320, 200, false, false, {600, 400}) == Size{320, 200});
+  CHECK(window_size_for_mode(1600, 1200, false, true, {1280, 1024}) == Size{1280, 1024});
+}
+
+TEST_CASE("scaling: integer factors by default, centred; shrinking keeps the shape") {
+  // 80x25 text in a 1920x1080 drawable (a HiDPI window of 960x540 points): 2x, centred.
+  CHECK(picture_rect({1920, 1080}, 720, 400, false, false) == Rect{240, 140, 1440, 800});
+  // One pixel short of 3x stays at 2x: whole factors only.
+  CHECK(picture_rect({2159, 1199}, 720, 400, false, false) == Rect{359, 199, 1440, 800});
+  CHECK(picture_rect({2160, 1200}, 720, 400, false, false) == Rect{0, 0, 2160, 1200});
+  CHECK(picture_rect({640, 400}, 320, 200, false, false) == Rect{0, 0, 640, 400});
+  // Smaller than the picture: shrunk to fit, same shape.
+  CHECK(picture_rect({400, 400}, 800, 600, false, true) == Rect{0, 50, 400, 300});
+  CHECK(picture_rect({0, 0}, 720, 400, false, false) == Rect{});
+}
+
+TEST_CASE("scaling: aspect=on stretches VGA modes to 4:3 and keeps VBE pictures' shape") {
+  CHECK(picture_rect({1000, 600}, 720, 400, true, false) == Rect{100, 0, 800, 600});
+  CHECK(picture_rect({800, 800}, 320, 200, true, false) == Rect{0, 100, 800, 600});
+  CHECK(picture_rect({1000, 600}, 1000, 500, true, true) == Rect{0, 50, 1000, 500});
 }

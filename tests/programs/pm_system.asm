@@ -150,6 +150,16 @@ test_main:
         arpl [user_vars], bx
         movzx eax, word [user_vars]
         CHECK_EQ eax, 0x2A, "ARPL on memory"
+        ; in a read-only segment: no write (and no fault) unless the RPL changes
+        mov word [SCRATCH + 0x10], 0x0033
+        mov ax, SEL_RO
+        mov es, ax
+        mov bx, 0x0001
+        EXPECT_FAULT "ARPL leaving a read-only operand unchanged does not fault", NONE, NONE, arpl [es:0x10], bx
+        mov word [SCRATCH + 0x10], 0x0030
+        EXPECT_FAULT "ARPL changing a read-only operand is #GP(0)", 13, 0, arpl [es:0x10], bx
+        mov ax, SEL_KDATA
+        mov es, ax
 
         ; ---- SLDT / STR / LLDT / LTR ----
         mov eax, 0xFFFFFFFF

@@ -153,6 +153,7 @@ test_main:
         V86_GP "IRET in V86 with IOPL 0 is #GP", v86_iret
         V86_GP "HLT in V86 is #GP", v86_hlt
         V86_GP "MOV CR0 in V86 is #GP", v86_movcr
+        V86_GP "MOV DR7 in V86 is #GP", v86_movdr
         RUN_V86 v86_lar, 0x0002
         CHECK_EQ dword [M_VECTOR], 6, "LAR in V86 is #UD"
         RUN_V86 v86_sldt, 0x0002
@@ -203,6 +204,7 @@ v86_popf:   popf
 v86_iret:   iret
 v86_hlt:    hlt
 v86_movcr:  mov eax, cr0
+v86_movdr:  mov eax, dr7
 v86_lar:    lar ax, bx
 v86_sldt:   sldt ax
 
