@@ -199,6 +199,7 @@ cpu: count=1{f', ips={ips}' if ips else ''}
 display_library: rfb, options="timeout=0"
 port_e9_hack: enabled=1
 speaker: enabled=0
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
 mouse: enabled=0
 log: {work / (tag + '.bochs.log')}
 panic: action=fatal

@@ -16,6 +16,15 @@
 
 namespace x86lab::cpu {
 
+struct Block;
+
+// Where a block's exit led: the block at EIP eip, valid while the CPU's link epoch is epoch.
+struct BlockLink {
+  uint32_t eip = 0;
+  uint64_t epoch = 0;
+  const Block* block = nullptr;
+};
+
 struct Block {
   uint32_t phys = 0;         // physical address of the first byte
   uint32_t key = 0;          // decode-mode key it was decoded under
@@ -23,8 +32,11 @@ struct Block {
   bool valid = true;
   bool starts_with_record = false;  // a debugger record (cpu/debug_hooks.hpp) comes first
   uint64_t lines = 0;               // 64-byte lines of its page that its bytes cover
+  uint32_t count = 0;               // instructions; insns holds one more, the end marker
+  mutable BlockLink links[2];       // direct chaining (Cpu::run)
   std::vector<Insn> insns;
-  std::vector<uint32_t> pages;  // physical page numbers the bytes come from
+  std::vector<Handler> precise;  // the handlers before flag liveness, when it changed any
+  std::vector<uint32_t> pages;   // physical page numbers the bytes come from
 };
 
 // One decoded instruction remembered by physical address, so that blocks that overlap (a
@@ -32,6 +44,9 @@ struct Block {
 struct DecodedInsn {
   Insn insn;
   bool ends_block;
+  uint16_t flags_read;  // DecodeResult's flag liveness facts
+  uint16_t flags_written;
+  bool plain;
 };
 
 class BlockCache {

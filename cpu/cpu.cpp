@@ -10,6 +10,34 @@ namespace {
 
 constexpr unsigned kMaxBlockInstructions = 32;
 
+// What flag liveness needs to know of one instruction of a block (DecodeResult's fields).
+struct FlagFacts {
+  uint16_t read = flag::kArith;
+  uint16_t written = 0;
+  bool plain = false;
+};
+
+// Flag liveness: walking the block backwards, an instruction whose written flags are all
+// overwritten by later plain instructions before anything reads them gets its flagless twin.
+// Flags are live after the block, and before any instruction that is not plain (it may fault
+// or end the block, and then the flags must be exact). The original handlers stay in
+// block.precise for runs that stop inside the block (a budget, single steps).
+void drop_dead_flags(Block& block, const std::vector<FlagFacts>& facts) {
+  uint32_t live = flag::kArith;
+  for (size_t i = facts.size(); i-- > 0;) {
+    const FlagFacts& f = facts[i];
+    if (f.written && !(f.written & live)) {
+      if (const Handler twin = flagless_twin(block.insns[i].fn)) {
+        if (block.precise.empty()) {
+          for (const Insn& insn : block.insns) block.precise.push_back(insn.fn);
+        }
+        block.insns[i].fn = twin;
+      }
+    }
+    live = f.plain ? (live & ~f.written) | f.read : flag::kArith;
+  }
+}
+
 struct FlagMasks {
   uint32_t writable;
   uint32_t fixed_ones;
@@ -229,6 +257,7 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
   };
 
   const uint32_t wrap_mask = wraps_at_64k ? 0xFFFFu : 0xFFFFFFFFu;
+  std::vector<FlagFacts> facts;
   for (unsigned n = 0; n < kMaxBlockInstructions; ++n) {
     uint32_t insn_phys;
     try {
@@ -245,6 +274,7 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
         Insn record{};
         record.fn = &debug_record_handler;
         block->insns.push_back(record);
+        facts.push_back(FlagFacts{});
         block->starts_with_record = true;
       }
     }
@@ -256,6 +286,9 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
         (!wraps_at_64k || offset + known->insn.length <= 0x10000)) {
       insn = known->insn;
       result.ends_block = known->ends_block;
+      result.flags_read = known->flags_read;
+      result.flags_written = known->flags_written;
+      result.plain = known->plain;
     } else {
       uint8_t bytes[15];
       size_t available = 0;
@@ -293,11 +326,15 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
               (wraps_at_64k && offset + insn.length > 0x10000);
     if (crosses && n > 0) break;
     if (!crosses && !known && result.status == DecodeStatus::Ok) {
-      blocks_.remember_insn(insn_phys, key, DecodedInsn{insn, result.ends_block});
+      blocks_.remember_insn(insn_phys, key,
+                            DecodedInsn{insn, result.ends_block, result.flags_read,
+                                        result.flags_written, result.plain});
     }
     if (debug_ && debug_->magic_break && is_magic_break(memory_, insn_phys, insn.length))
         [[unlikely]] {
       insn.fn = &magic_break_handler;
+      result.flags_read = flag::kArith;
+      result.plain = false;
     }
     note_page(insn_phys);
     if (crosses) {
@@ -306,6 +343,7 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
     offset += insn.length;
     insn.next_offset = static_cast<uint16_t>(offset - regs_.eip);
     block->insns.push_back(insn);
+    facts.push_back(FlagFacts{result.flags_read, result.flags_written, result.plain});
     if (crosses) {
       cacheable = false;
       break;
@@ -318,6 +356,12 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
   }
   block->byte_length = offset - regs_.eip;
   if (!cacheable) block->key = ~0u;
+  block->count = static_cast<uint32_t>(block->insns.size());
+  drop_dead_flags(*block, facts);
+  // The end marker stops the run loop without a per-instruction end test.
+  Insn end_marker{};
+  end_marker.fn = &block_end_handler;
+  block->insns.push_back(end_marker);
   return block;
 }
 
@@ -341,17 +385,36 @@ const Block& Cpu::block_at_eip_slow(uint32_t linear, uint32_t key, JumpCacheEntr
 
 uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {
   const Insn* const first = block.insns.data();
-  const Insn* const end = first + std::min<uint64_t>(block.insns.size(), budget);
   const Insn* insn = first;
   block_eip_ = regs_.eip;
   block_ended_in_fault_ = false;
+  uint64_t done;
   try {
-    while (insn != end) {
-      current_insn_ = insn;
-      insn->fn(*this, *insn);
-      ++insn;
-      if (exit_block_) [[unlikely]]
-        break;
+    if (budget >= block.count) [[likely]] {
+      // The block's end marker sets exit_block_ like an instruction that ends the block, so
+      // the loop tests one byte per instruction; reaching it is not a reason to stop.
+      do {
+        current_insn_ = insn;
+        insn->fn(*this, *insn);
+        ++insn;
+      } while (!exit_block_);
+      done = static_cast<uint64_t>(insn - first);
+      if (done > block.count) {
+        done = block.count;
+        exit_block_ = false;
+      }
+    } else {
+      // Stopping inside the block: the flags must be exact there, so no flagless twins.
+      const Insn* const end = first + budget;
+      while (insn != end) {
+        current_insn_ = insn;
+        const Handler fn = block.precise.empty() ? insn->fn : block.precise[insn - first];
+        fn(*this, *insn);
+        ++insn;
+        if (exit_block_) [[unlikely]]
+          break;
+      }
+      done = static_cast<uint64_t>(insn - first);
     }
   } catch (const CpuFault& fault) {
     // A trap retires its instruction; a fault's delivery takes the faulting instruction's
@@ -359,7 +422,7 @@ uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {
     // (a handler that faults again, an IVT pointing at an invalid opcode) still uses up its
     // budget and its guest time instead of holding the host's run loop forever.
     const Insn& faulting = *current_insn_;
-    const uint64_t done = static_cast<uint64_t>(&faulting - first) + 1;
+    done = static_cast<uint64_t>(&faulting - first) + 1;
     retired_ += done;
     block_ended_in_fault_ = !fault.is_trap;
     insn_eip_ = insn_start_eip();
@@ -367,8 +430,9 @@ uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {
     handle_fault(fault);
     return done;
   }
-  const uint64_t done = static_cast<uint64_t>(insn - first);
-  if (done > 0 && !(insn[-1].flags & insn_flags::kSetsEip)) regs_.eip = next_eip(insn[-1]);
+  if (done > 0 && !(first[done - 1].flags & insn_flags::kSetsEip)) {
+    regs_.eip = next_eip(first[done - 1]);
+  }
   retired_ += done;
   return done;
 }
@@ -460,24 +524,66 @@ uint64_t Cpu::run(uint64_t max_instructions) {
       executed += single_step_with_trap();
       continue;
     }
-    do {
-      exit_block_ = false;
-      const Block* block;
-      try {
-        insn_eip_ = regs_.eip;
-        block = &block_at_eip();
-      } catch (const CpuFault& fault) {
-        handle_fault(fault);  // a fetch fault counts as a step, as in execute_block
-        ++retired_;
-        ++executed;
-        break;
-      }
+    exit_block_ = false;
+    // CS, the mode and the CPL change only with exit_block_: the key holds for this chain of
+    // blocks, and so do CS's base and limit, which block links depend on.
+    const uint32_t key = mode_key() | (cpl_ == 3 ? 4u : 0u);
+    const SegmentCache& cs = regs_.seg[kCs];
+    if (key != link_key_ || cs.base != link_cs_base_ || cs.limit != link_cs_limit_) {
+      link_key_ = key;
+      link_cs_base_ = cs.base;
+      link_cs_limit_ = cs.limit;
+      ++link_context_;
+    }
+    const Block* block;
+    try {
+      insn_eip_ = regs_.eip;
+      block = &block_at_eip(key);
+    } catch (const CpuFault& fault) {
+      handle_fault(fault);  // a fetch fault counts as a step, as in execute_block
+      ++retired_;
+      ++executed;
+      blocks_.collect_garbage();
+      continue;
+    }
+    for (;;) {
       // A debugger record before an instruction is not one: it neither counts nor uses budget.
       const uint64_t budget = max_instructions - executed + block->starts_with_record;
       const uint64_t before = retired_;
       execute_block(*block, budget);
       executed += retired_ - before;
-    } while (!exit_block_ && executed < max_instructions);
+      if (exit_block_ || executed >= max_instructions) break;
+      // Direct block chaining: the block remembers the blocks its exits led to, valid while
+      // no block was dropped, no translation changed and the chain context is the same.
+      const uint64_t epoch = link_epoch();
+      const uint32_t eip = regs_.eip;
+      const BlockLink* links = block->links;
+      if (links[0].eip == eip && links[0].epoch == epoch) [[likely]] {
+        block = links[0].block;
+        continue;
+      }
+      if (links[1].eip == eip && links[1].epoch == epoch) {
+        block = links[1].block;
+        continue;
+      }
+      const Block* next;
+      try {
+        insn_eip_ = eip;
+        next = &block_at_eip(key);
+      } catch (const CpuFault& fault) {
+        handle_fault(fault);  // counted as a step, as above
+        ++retired_;
+        ++executed;
+        break;
+      }
+      const Block* uncached = uncached_block_.get();
+      if (block != uncached && next != uncached) {
+        // Replace a stale link first; two live ones (a loop's branch and its exit) stay.
+        const unsigned slot = block->links[0].epoch == link_epoch() ? 1 : 0;
+        block->links[slot] = BlockLink{eip, link_epoch(), next};
+      }
+      block = next;
+    }
     blocks_.collect_garbage();
   }
   return executed;

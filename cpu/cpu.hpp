@@ -266,6 +266,8 @@ class Cpu final : public bus::CodeWriteObserver {
   // INT n, INT3, INTO: IOPL-sensitive in virtual-8086 mode.
   void software_interrupt(uint8_t vector);
   void request_block_exit() { exit_block_ = true; }
+  // The marker after a block's last instruction.
+  static void block_end_handler(Cpu& cpu, const Insn& /*insn*/) { cpu.exit_block_ = true; }
   void halt() {
     halted_ = true;
     exit_block_ = true;
@@ -379,9 +381,9 @@ class Cpu final : public bus::CodeWriteObserver {
   // The block at CS:EIP. The jump cache maps a linear address straight to its block while no
   // block was dropped and no translation changed since it was filled; the CS limit is
   // checked every time.
-  const Block& block_at_eip() {
+  const Block& block_at_eip() { return block_at_eip(mode_key() | (cpl_ == 3 ? 4u : 0u)); }
+  const Block& block_at_eip(uint32_t key) {
     const uint32_t linear = regs_.seg[kCs].base + regs_.eip;
-    const uint32_t key = mode_key() | (cpl_ == 3 ? 4u : 0u);
     JumpCacheEntry& jump = jump_cache_[(linear ^ (linear >> 12)) & (kJumpCacheSize - 1)];
     if (jump.linear == linear && jump.key == key && jump.generation == code_generation() &&
         fits_code_limit(*jump.block)) [[likely]] {
@@ -392,6 +394,8 @@ class Cpu final : public bus::CodeWriteObserver {
   [[gnu::noinline]] const Block& block_at_eip_slow(uint32_t linear, uint32_t key,
                                                    JumpCacheEntry& jump);
   uint64_t code_generation() const { return blocks_.generation() + mmu_.generation(); }
+  // Every counter here only grows, so the sum changes whenever one of them does.
+  uint64_t link_epoch() const { return code_generation() + link_context_; }
   std::unique_ptr<Block> build_block(uint32_t phys, uint32_t key);
   void handle_fault(const CpuFault& fault);
   void deliver_external_interrupt();
@@ -460,6 +464,11 @@ class Cpu final : public bus::CodeWriteObserver {
   void* tsc_context_ = nullptr;
   uint32_t code_eip_mask_ = 0xFFFF;  // IP wraps at 64 KiB in 16-bit code
   std::unique_ptr<Block> uncached_block_;
+  // The chain context block links were made in (run()): a change counts in link_context_.
+  uint32_t link_key_ = ~0u;
+  uint32_t link_cs_base_ = 0;
+  uint32_t link_cs_limit_ = 0;
+  uint64_t link_context_ = 0;
   static constexpr unsigned kJumpCacheSize = 4096;
   std::unique_ptr<JumpCacheEntry[]> jump_cache_{new JumpCacheEntry[kJumpCacheSize]};
   struct ModelSpecificRegisters {

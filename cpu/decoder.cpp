@@ -778,6 +778,74 @@ Handler Selector::select() {
   return nullptr;
 }
 
+// The instructions whose handlers have no hidden effects when their operands are registers and
+// immediates: no fault, no end of block, flags exactly as Zydis lists them.
+bool plain_mnemonic(ZydisMnemonic m) {
+  switch (m) {
+    case ZYDIS_MNEMONIC_ADD:
+    case ZYDIS_MNEMONIC_OR:
+    case ZYDIS_MNEMONIC_ADC:
+    case ZYDIS_MNEMONIC_SBB:
+    case ZYDIS_MNEMONIC_AND:
+    case ZYDIS_MNEMONIC_SUB:
+    case ZYDIS_MNEMONIC_XOR:
+    case ZYDIS_MNEMONIC_CMP:
+    case ZYDIS_MNEMONIC_TEST:
+    case ZYDIS_MNEMONIC_INC:
+    case ZYDIS_MNEMONIC_DEC:
+    case ZYDIS_MNEMONIC_NOT:
+    case ZYDIS_MNEMONIC_NEG:
+    case ZYDIS_MNEMONIC_MOV:
+    case ZYDIS_MNEMONIC_LEA:
+    case ZYDIS_MNEMONIC_MOVZX:
+    case ZYDIS_MNEMONIC_MOVSX:
+    case ZYDIS_MNEMONIC_XCHG:
+    case ZYDIS_MNEMONIC_NOP:
+    case ZYDIS_MNEMONIC_ROL:
+    case ZYDIS_MNEMONIC_ROR:
+    case ZYDIS_MNEMONIC_SHL:
+    case ZYDIS_MNEMONIC_SHR:
+    case ZYDIS_MNEMONIC_SAR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_shift(ZydisMnemonic m) {
+  return m == ZYDIS_MNEMONIC_ROL || m == ZYDIS_MNEMONIC_ROR || m == ZYDIS_MNEMONIC_RCL ||
+         m == ZYDIS_MNEMONIC_RCR || m == ZYDIS_MNEMONIC_SHL || m == ZYDIS_MNEMONIC_SHR ||
+         m == ZYDIS_MNEMONIC_SAR || m == ZYDIS_MNEMONIC_SHLD || m == ZYDIS_MNEMONIC_SHRD;
+}
+
+void note_flag_use(const ZydisDecodedInstruction& in, const ZydisDecodedOperand* ops,
+                   const Insn& out, DecodeResult& result) {
+  constexpr uint16_t kArith = 0x8D5;
+  if (!in.cpu_flags) return;
+  result.flags_read = static_cast<uint16_t>(in.cpu_flags->tested & kArith);
+  // Undefined flags do not count as written: a later reader would see what we leave.
+  uint32_t written = in.cpu_flags->modified | in.cpu_flags->set_0 | in.cpu_flags->set_1;
+  if (is_shift(in.mnemonic)) {
+    // A count of zero writes nothing; a count in CL is not known at decode.
+    const ZydisDecodedOperand& count = ops[in.operand_count_visible - 1];
+    if (count.type != ZYDIS_OPERAND_TYPE_IMMEDIATE || (count.imm.value.u & 31) == 0) written = 0;
+  }
+  result.flags_written = static_cast<uint16_t>(written & kArith);
+  if (result.ends_block || (out.prefixes & prefix::kLock) || !plain_mnemonic(in.mnemonic)) return;
+  for (unsigned i = 0; i < in.operand_count; ++i) {
+    const ZydisDecodedOperand& op = ops[i];
+    if (op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE) continue;
+    if (op.type == ZYDIS_OPERAND_TYPE_MEMORY && op.mem.type == ZYDIS_MEMOP_TYPE_AGEN) continue;
+    if (op.type != ZYDIS_OPERAND_TYPE_REGISTER) return;
+    const ZydisRegisterClass c = ZydisRegisterGetClass(op.reg.value);
+    if (c != ZYDIS_REGCLASS_GPR8 && c != ZYDIS_REGCLASS_GPR16 && c != ZYDIS_REGCLASS_GPR32 &&
+        c != ZYDIS_REGCLASS_FLAGS) {
+      return;
+    }
+  }
+  result.plain = true;
+}
+
 }  // namespace
 
 Decoder::Decoder(CpuModel model) : model_(model) {
@@ -828,6 +896,7 @@ DecodeResult Decoder::decode(const uint8_t* bytes, size_t available, DecodeMode 
     return result;
   }
   Selector(model_, in, ops, pre, out, result).run();
+  note_flag_use(in, ops, out, result);
   if (pre.removed_locks) {
     out.length = static_cast<uint8_t>(out.length + pre.removed_locks);
     out.prefixes |= prefix::kLock;

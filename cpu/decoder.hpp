@@ -26,6 +26,13 @@ enum class DecodeStatus : uint8_t {
 struct DecodeResult {
   DecodeStatus status = DecodeStatus::Ok;
   bool ends_block = false;  // control transfer, or it may change how later bytes decode
+  // For flag liveness (docs/cpu.md): the arithmetic flags (flag:: bits) the instruction
+  // reads and surely writes, and whether it is plain: register and immediate operands only,
+  // it cannot fault and does not end its block, so nothing can observe the flags before it.
+  // The defaults suit an instruction we know nothing about: it reads every flag.
+  uint16_t flags_read = 0x8D5;
+  uint16_t flags_written = 0;
+  bool plain = false;
 };
 
 class Decoder {

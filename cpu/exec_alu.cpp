@@ -2,37 +2,44 @@
 // rotates, multiply and divide, bit tests and scans, XADD and CMPXCHG.
 #include <bit>
 #include <limits>
+#include <unordered_map>
 
 #include "cpu/handlers.hpp"
 
 namespace x86lab::cpu {
 namespace {
 
-template <AluOp Op, typename T>
+// Flags false: the instance flag liveness picks when every flag it writes is overwritten
+// before anything can read it (docs/cpu.md); it records nothing.
+template <AluOp Op, typename T, bool Flags = true>
 inline T alu_compute(Cpu& cpu, T a, T b) {
   T r;
   switch (Op) {
     case AluOp::Add:
       r = static_cast<T>(a + b);
-      cpu.set_lazy<T>(FlagOp::Add, r, a, b);
+      if constexpr (Flags) cpu.set_lazy<T>(FlagOp::Add, r, a, b);
       return r;
     case AluOp::Adc: {
       const bool carry = cpu.cf();
       r = static_cast<T>(a + b + carry);
-      cpu.set_lazy<T>(FlagOp::Adc, r, a, b);
-      cpu.lazy().carry_in = carry;
+      if constexpr (Flags) {
+        cpu.set_lazy<T>(FlagOp::Adc, r, a, b);
+        cpu.lazy().carry_in = carry;
+      }
       return r;
     }
     case AluOp::Sub:
     case AluOp::Cmp:
       r = static_cast<T>(a - b);
-      cpu.set_lazy<T>(FlagOp::Sub, r, a, b);
+      if constexpr (Flags) cpu.set_lazy<T>(FlagOp::Sub, r, a, b);
       return r;
     case AluOp::Sbb: {
       const bool carry = cpu.cf();
       r = static_cast<T>(a - b - carry);
-      cpu.set_lazy<T>(FlagOp::Sbb, r, a, b);
-      cpu.lazy().carry_in = carry;
+      if constexpr (Flags) {
+        cpu.set_lazy<T>(FlagOp::Sbb, r, a, b);
+        cpu.lazy().carry_in = carry;
+      }
       return r;
     }
     case AluOp::Or:
@@ -46,11 +53,11 @@ inline T alu_compute(Cpu& cpu, T a, T b) {
       r = a ^ b;
       break;
   }
-  cpu.set_lazy<T>(FlagOp::Logic, r, a, b);
+  if constexpr (Flags) cpu.set_lazy<T>(FlagOp::Logic, r, a, b);
   return r;
 }
 
-template <AluOp Op>
+template <AluOp Op, bool Flags = true>
 struct Alu {
   template <typename T, Kind F, Kind S>
   struct H {
@@ -63,14 +70,14 @@ struct Alu {
         if constexpr (kWrites) cpu.write_mem<T>(insn.seg, offset, r);
       } else {
         const T b = read_second<T, S>(cpu, insn);
-        const T r = alu_compute<Op, T>(cpu, cpu.reg<T>(insn.rm), b);
+        const T r = alu_compute<Op, T, Flags>(cpu, cpu.reg<T>(insn.rm), b);
         if constexpr (kWrites) cpu.set_reg<T>(insn.rm, r);
       }
     }
   };
 };
 
-template <UnaryOp Op>
+template <UnaryOp Op, bool Flags = true>
 struct Unary {
   template <typename T, Kind F, Kind>
   struct H {
@@ -79,19 +86,19 @@ struct Unary {
         switch (Op) {
           case UnaryOp::Inc: {
             const T r = static_cast<T>(a + 1);
-            cpu.set_lazy_keep_cf<T>(FlagOp::Inc, r, a);
+            if constexpr (Flags) cpu.set_lazy_keep_cf<T>(FlagOp::Inc, r, a);
             return r;
           }
           case UnaryOp::Dec: {
             const T r = static_cast<T>(a - 1);
-            cpu.set_lazy_keep_cf<T>(FlagOp::Dec, r, a);
+            if constexpr (Flags) cpu.set_lazy_keep_cf<T>(FlagOp::Dec, r, a);
             return r;
           }
           case UnaryOp::Not:
             return static_cast<T>(~a);
           case UnaryOp::Neg: {
             const T r = static_cast<T>(T{0} - a);
-            cpu.set_lazy<T>(FlagOp::Sub, r, T{0}, a);
+            if constexpr (Flags) cpu.set_lazy<T>(FlagOp::Sub, r, T{0}, a);
             return r;
           }
         }
@@ -112,11 +119,52 @@ uint32_t szp_bits(T r) {
 
 // Shifts and rotates run bit by bit: exact for every count on every model (the 8086 does not
 // mask the count, RCL/RCR rotate through CF), and the count is at most 255.
-template <ShiftOp Op, typename T>
+template <ShiftOp Op, typename T, bool Flags = true>
 T shift_compute(Cpu& cpu, T value, unsigned count) {
   if (cpu.model() != CpuModel::I8086) count &= 31;
   if (count == 0) return value;
   constexpr T kMsb = sign_bit<T>();
+  constexpr unsigned kBits = 8 * sizeof(T);
+  // Closed forms for the common operations, equal to the bit loop below for these counts
+  // (OF is the loop's last step): the loop cost a rotate by 5 about 80 host instructions.
+  if constexpr (Op == ShiftOp::Rol || Op == ShiftOp::Ror) {
+    const unsigned n = count % kBits;
+    const T r = Op == ShiftOp::Rol ? std::rotl(value, static_cast<int>(n))
+                                   : std::rotr(value, static_cast<int>(n));
+    const bool carry = Op == ShiftOp::Rol ? (r & 1) : (r & kMsb);
+    const bool overflow = Op == ShiftOp::Rol ? ((r & kMsb) != 0) != carry
+                                             : ((r ^ static_cast<T>(r << 1)) & kMsb) != 0;
+    if constexpr (!Flags) return r;
+    // SF, ZF, AF and PF stay: fold the lazy state once.
+    const uint32_t kept = cpu.eflags() & (flag::kArith & ~(flag::kCf | flag::kOf));
+    cpu.set_arith_flags(kept | (carry ? flag::kCf : 0) | (overflow ? flag::kOf : 0));
+    return r;
+  } else if constexpr (Op == ShiftOp::Shl || Op == ShiftOp::Shr || Op == ShiftOp::Sar) {
+    if (count < kBits) {
+      T r;
+      bool carry;
+      bool overflow;
+      if constexpr (Op == ShiftOp::Shl) {
+        carry = (value >> (kBits - count)) & 1;
+        r = static_cast<T>(value << count);
+        overflow = ((r & kMsb) != 0) != carry;
+      } else if constexpr (Op == ShiftOp::Shr) {
+        const T before_last = static_cast<T>(value >> (count - 1));
+        carry = before_last & 1;
+        overflow = before_last & kMsb;
+        r = static_cast<T>(before_last >> 1);
+      } else {
+        const T before_last = static_cast<T>(static_cast<Signed<T>>(value) >> (count - 1));
+        carry = before_last & 1;
+        overflow = false;
+        r = static_cast<T>(static_cast<Signed<T>>(before_last) >> 1);
+      }
+      if constexpr (Flags) {
+        cpu.set_arith_flags(szp_bits(r) | (carry ? flag::kCf : 0) | (overflow ? flag::kOf : 0));
+      }
+      return r;
+    }
+  }
   cpu.materialize_flags();
   uint32_t flags = cpu.stored_flags();
   bool carry = flags & flag::kCf;
@@ -181,7 +229,7 @@ T shift_compute(Cpu& cpu, T value, unsigned count) {
   return r;
 }
 
-template <ShiftOp Op>
+template <ShiftOp Op, bool Flags = true>
 struct Shift {
   template <typename T, Kind F, Kind C>
   struct H {
@@ -193,7 +241,8 @@ struct Shift {
         (void)read_first<T, F>(cpu, insn);
         return;
       }
-      modify_first<T, F>(cpu, insn, [&](T a) { return shift_compute<Op, T>(cpu, a, count); });
+      modify_first<T, F>(cpu, insn,
+                         [&](T a) { return shift_compute<Op, T, Flags>(cpu, a, count); });
     }
   };
 };
@@ -478,7 +527,60 @@ Handler shift_for(unsigned size, Kind first, Kind count) {
   return select_handler<Shift<Op>::template H>(size, first, count);
 }
 
+using TwinMap = std::unordered_map<Handler, Handler>;
+
+// Pairs each register-destination instance of a family with its flagless twin.
+template <template <typename, Kind, Kind> class Full, template <typename, Kind, Kind> class Bare>
+void pair_twins(TwinMap& twins, Kind second) {
+  for (const unsigned size : {1u, 2u, 4u}) {
+    twins[select_handler<Full>(size, Kind::Reg, second)] =
+        select_handler<Bare>(size, Kind::Reg, second);
+  }
+}
+
+template <AluOp Op>
+void pair_alu(TwinMap& twins) {
+  pair_twins<Alu<Op>::template H, Alu<Op, false>::template H>(twins, Kind::Reg);
+  pair_twins<Alu<Op>::template H, Alu<Op, false>::template H>(twins, Kind::Imm);
+}
+
+template <ShiftOp Op>
+void pair_shift(TwinMap& twins) {
+  pair_twins<Shift<Op>::template H, Shift<Op, false>::template H>(twins, Kind::Imm);
+}
+
+template <UnaryOp Op>
+void pair_unary(TwinMap& twins) {
+  pair_twins<Unary<Op>::template H, Unary<Op, false>::template H>(twins, Kind::None);
+}
+
 }  // namespace
+
+Handler flagless_twin(Handler full) {
+  static const TwinMap twins = [] {
+    TwinMap t;
+    pair_alu<AluOp::Add>(t);
+    pair_alu<AluOp::Or>(t);
+    pair_alu<AluOp::Adc>(t);
+    pair_alu<AluOp::Sbb>(t);
+    pair_alu<AluOp::And>(t);
+    pair_alu<AluOp::Sub>(t);
+    pair_alu<AluOp::Xor>(t);
+    pair_alu<AluOp::Cmp>(t);
+    pair_alu<AluOp::Test>(t);
+    pair_unary<UnaryOp::Inc>(t);
+    pair_unary<UnaryOp::Dec>(t);
+    pair_unary<UnaryOp::Neg>(t);
+    pair_shift<ShiftOp::Rol>(t);
+    pair_shift<ShiftOp::Ror>(t);
+    pair_shift<ShiftOp::Shl>(t);
+    pair_shift<ShiftOp::Shr>(t);
+    pair_shift<ShiftOp::Sar>(t);
+    return t;
+  }();
+  const auto it = twins.find(full);
+  return it == twins.end() ? nullptr : it->second;
+}
 
 Handler select_alu(AluOp op, unsigned size, Kind first, Kind second) {
   switch (op) {

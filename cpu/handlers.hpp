@@ -20,6 +20,9 @@ enum class LoopOp : uint8_t { Loopne, Loope, Loop, Jcxz };
 
 // exec_alu.cpp
 Handler select_alu(AluOp op, unsigned size, Kind first, Kind second);
+// The instance of the same operation that records no flags (register destination forms of
+// the ALU operations, INC/DEC/NEG and shifts by an immediate), or nullptr.
+Handler flagless_twin(Handler full);
 Handler select_unary(UnaryOp op, unsigned size, Kind first);
 // count: Kind::Imm (insn.imm; the "by 1" forms have imm 1) or Kind::Reg (CL).
 Handler select_shift(ShiftOp op, unsigned size, Kind first, Kind count);

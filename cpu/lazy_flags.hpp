@@ -73,11 +73,38 @@ struct LazyFlags {
     }
   }
 
+  // All six at once, with one switch on the operation: PUSHF, interrupts and the rotates
+  // (which keep SF/ZF/AF/PF) fold the lazy state this way.
   uint32_t arith_bits(uint32_t eflags) const {
     if (op == FlagOp::None) return eflags & flag::kArith;
-    return (cf(eflags) ? flag::kCf : 0) | (pf(eflags) ? flag::kPf : 0) |
-           (af(eflags) ? flag::kAf : 0) | (zf(eflags) ? flag::kZf : 0) |
-           (sf(eflags) ? flag::kSf : 0) | (of(eflags) ? flag::kOf : 0);
+    const uint32_t s = sign();
+    uint32_t bits = (result == 0 ? flag::kZf : 0) | ((result & s) ? flag::kSf : 0) |
+                    ((std::popcount(result & 0xFFu) & 1) ? 0 : flag::kPf);
+    if (op == FlagOp::Logic) return bits;
+    bool carry;
+    bool overflow;
+    switch (op) {
+      case FlagOp::Add:
+      case FlagOp::Adc:
+        carry = op == FlagOp::Adc && carry_in ? result <= src1 : result < src1;
+        overflow = ((src1 ^ result) & (src2 ^ result) & s) != 0;
+        break;
+      case FlagOp::Sub:
+      case FlagOp::Sbb:
+        carry = op == FlagOp::Sbb && carry_in ? src1 <= src2 : src1 < src2;
+        overflow = ((src1 ^ src2) & (src1 ^ result) & s) != 0;
+        break;
+      case FlagOp::Inc:
+        carry = eflags & flag::kCf;
+        overflow = ((src1 ^ result) & (src2 ^ result) & s) != 0;
+        break;
+      default:  // Dec
+        carry = eflags & flag::kCf;
+        overflow = ((src1 ^ src2) & (src1 ^ result) & s) != 0;
+        break;
+    }
+    return bits | (carry ? flag::kCf : 0) | (overflow ? flag::kOf : 0) |
+           ((src1 ^ src2 ^ result) & flag::kAf);
   }
 
   // Condition codes in the order of the Jcc/SETcc/CMOVcc opcode's low nibble.

@@ -74,11 +74,14 @@ class Mmu {
   // A physical page now holds decoded code: writes to it must take the slow path.
   void protect_code_page(uint32_t physical_page_number);
 
+  // The fast paths compare one tag: the entry of the access's first byte against the page of
+  // its last byte. An access that crosses a page asks the entry of one page for the next
+  // page, which an entry never holds (neighbouring pages have neighbouring entries), so it
+  // takes the slow path without a separate test.
   template <typename T>
   T read(uint32_t linear, bool user) {
     const Entry& e = entry(linear);
-    if (e.read_tag[user] == (linear & kPageMask) &&
-        (linear & ~kPageMask) <= bus::kPageSize - sizeof(T)) [[likely]] {
+    if (e.read_tag[user] == ((linear + (sizeof(T) - 1)) & kPageMask)) [[likely]] {
       return bus::load_le<T>(e.host + (linear & ~kPageMask));
     }
     return static_cast<T>(read_slow(linear, sizeof(T), user));
@@ -87,8 +90,7 @@ class Mmu {
   template <typename T>
   void write(uint32_t linear, T value, bool user) {
     const Entry& e = entry(linear);
-    if (e.write_tag[user] == (linear & kPageMask) &&
-        (linear & ~kPageMask) <= bus::kPageSize - sizeof(T)) [[likely]] {
+    if (e.write_tag[user] == ((linear + (sizeof(T) - 1)) & kPageMask)) [[likely]] {
       bus::store_le<T>(e.host + (linear & ~kPageMask), value);
       return;
     }
