@@ -33,18 +33,27 @@ const FloppyGeometry* floppy_geometry_for(uint64_t bytes) {
   return nullptr;
 }
 
+const FloppyGeometry* floppy_geometry_holding(uint64_t bytes) {
+  if (bytes == 0 || bytes % DiskImage::kBlockSize != 0) return nullptr;
+  for (const auto& format : kFloppyFormats) {
+    if (format.bytes >= bytes) return &format;
+  }
+  return nullptr;
+}
+
 void DiskImage::check_size(const std::string& path, DiskMedium medium, uint64_t bytes) {
   const std::string size = std::to_string(bytes) + " bytes";
   switch (medium) {
     case DiskMedium::Floppy:
-      if (!floppy_geometry_for(bytes)) {
+      if (!floppy_geometry_for(bytes) && !floppy_geometry_holding(bytes)) {
         std::string expected;
         for (const auto& format : kFloppyFormats) {
           if (!expected.empty()) expected += ", ";
           expected += std::string(format.name) + " (" + std::to_string(format.bytes) + ")";
         }
         throw DiskImageError("floppy image '" + path + "' is " + size +
-                             "; a floppy image must be exactly one of " + expected + " bytes");
+                             "; a floppy image must be one of " + expected +
+                             " bytes, or a multiple of 512 bytes smaller than 2949120");
       }
       return;
     case DiskMedium::HardDisk:
@@ -86,7 +95,12 @@ DiskImage::DiskImage(const std::string& path, DiskMedium medium, DiskAccess acce
     ::close(fd_);
     throw;
   }
-  if (medium == DiskMedium::Floppy) floppy_ = floppy_geometry_for(size_);
+  file_size_ = size_;
+  if (medium == DiskMedium::Floppy) {
+    floppy_ = floppy_geometry_for(size_);
+    if (!floppy_) floppy_ = floppy_geometry_holding(size_);
+    size_ = floppy_->bytes;  // a short image: the drive sees the whole format
+  }
 
   // A writer excludes everyone; readers (read-only, snapshot) only exclude a writer.
   const int lock = access == DiskAccess::ReadWrite ? LOCK_EX : LOCK_SH;
@@ -108,6 +122,11 @@ DiskImage::~DiskImage() {
 }
 
 DiskStatus DiskImage::read_file(uint64_t offset, std::span<uint8_t> out) {
+  // Past the end of a short image: blank sectors.
+  const uint64_t in_file =
+      offset >= file_size_ ? 0 : std::min<uint64_t>(out.size(), file_size_ - offset);
+  std::fill(out.begin() + static_cast<std::ptrdiff_t>(in_file), out.end(), uint8_t{0});
+  out = out.first(static_cast<std::size_t>(in_file));
   std::size_t done = 0;
   while (done < out.size()) {
     const ssize_t n =
@@ -128,6 +147,8 @@ DiskStatus DiskImage::write_file(uint64_t offset, std::span<const uint8_t> in) {
     if (n <= 0) return DiskStatus::IoError;
     done += static_cast<std::size_t>(n);
   }
+  // A write past the end of a short image extends the file (it stays within the format).
+  file_size_ = std::max<uint64_t>(file_size_, offset + in.size());
   return DiskStatus::Ok;
 }
 

@@ -1,7 +1,10 @@
 // A raw disk image file behind a floppy drive, a hard disk or a CD-ROM.
 //
-// Opening checks the size for the kind of medium (a floppy must be one of the PC formats, a
-// hard disk a non-empty multiple of 512 bytes, a CD image a non-empty multiple of 2048 bytes)
+// Opening checks the size for the kind of medium (a floppy must be one of the PC formats, or a
+// whole number of sectors smaller than one: a "short" image such as grub-rescue-floppy.img,
+// made to be written onto a blank floppy, which is the smallest format that holds it with the
+// missing tail reading as zeros; a hard disk a non-empty multiple of 512 bytes, a CD image a
+// non-empty multiple of 2048 bytes)
 // and takes an advisory lock (flock) on the file: exclusive for a writable image, shared for a
 // read-only or snapshot one, so a second x86lab writing the same image is refused instead of
 // corrupting it. Every error the user can cause is a DiskImageError whose message names the
@@ -58,6 +61,9 @@ inline constexpr FloppyGeometry kFloppyFormats[] = {
 };
 // The format of a floppy image of this size, or null.
 const FloppyGeometry* floppy_geometry_for(uint64_t bytes);
+// The smallest format that holds a short image of this many bytes (a non-empty multiple of
+// 512), or null.
+const FloppyGeometry* floppy_geometry_holding(uint64_t bytes);
 
 class DiskImage {
  public:
@@ -107,7 +113,8 @@ class DiskImage {
   DiskMedium medium_;
   DiskAccess access_;
   int fd_ = -1;
-  uint64_t size_ = 0;
+  uint64_t size_ = 0;       // the medium's size: what the guest sees
+  uint64_t file_size_ = 0;  // bytes in the file (less than size_ for a short floppy image)
   const FloppyGeometry* floppy_ = nullptr;
   std::map<uint64_t, std::vector<uint8_t>> overlay_;  // snapshot: block index -> contents
 };

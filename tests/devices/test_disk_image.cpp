@@ -168,6 +168,53 @@ TEST_CASE("floppy images must have a PC floppy size") {
   CHECK(message.find("737280") != std::string::npos);
 }
 
+TEST_CASE("a short floppy image is the smallest format that holds it, its tail blank") {
+  // grub-rescue-floppy.img is 1296384 bytes: made to be written onto a 1.44M floppy.
+  std::vector<uint8_t> bytes(1'296'384, 0x5A);
+  TempFile file{bytes};
+  DiskImage image(file.path, DiskMedium::Floppy, DiskAccess::Snapshot);
+  REQUIRE(image.floppy_geometry() != nullptr);
+  CHECK(image.floppy_geometry()->bytes == 1'474'560);
+  CHECK(image.size_bytes() == 1'474'560);
+  std::vector<uint8_t> sector(1024, 0xEE);
+  // The last sector in the file, then the first past it.
+  REQUIRE(image.read(1'296'384 - 512, sector) == DiskStatus::Ok);
+  CHECK(sector[0] == 0x5A);
+  CHECK(sector[511] == 0x5A);
+  CHECK(sector[512] == 0);
+  CHECK(sector[1023] == 0);
+  // A write past the file's end is read back (snapshot: in memory).
+  const std::vector<uint8_t> data(512, 0x77);
+  REQUIRE(image.write(1'474'560 - 512, data) == DiskStatus::Ok);
+  REQUIRE(image.read(1'474'560 - 1024, sector) == DiskStatus::Ok);
+  CHECK(sector[0] == 0);
+  CHECK(sector[512] == 0x77);
+  CHECK(image.read(1'474'560, std::span(sector).first(512)) == DiskStatus::OutOfRange);
+  // Larger than the largest format, or not whole sectors: refused.
+  TempFile ragged{std::vector<uint8_t>(1'296'385)};
+  CHECK_FALSE(error_of(ragged.path, DiskMedium::Floppy, DiskAccess::ReadOnly).empty());
+  TempFile huge{std::vector<uint8_t>(2'949'120 + 512)};
+  CHECK_FALSE(error_of(huge.path, DiskMedium::Floppy, DiskAccess::ReadOnly).empty());
+}
+
+TEST_CASE("a write past the end of a short floppy image extends the file") {
+  TempFile file{std::vector<uint8_t>(368'640 - 1024, 0x11)};
+  {
+    DiskImage image(file.path, DiskMedium::Floppy, DiskAccess::ReadWrite);
+    CHECK(image.size_bytes() == 368'640);
+    const std::vector<uint8_t> data(512, 0x22);
+    REQUIRE(image.write(368'640 - 512, data) == DiskStatus::Ok);
+    std::vector<uint8_t> back(1024);
+    REQUIRE(image.read(368'640 - 1024, back) == DiskStatus::Ok);
+    CHECK(back[0] == 0);
+    CHECK(back[512] == 0x22);
+  }
+  const auto contents = file.contents();
+  REQUIRE(contents.size() == 368'640);
+  CHECK(contents[368'640 - 1024] == 0);
+  CHECK(contents.back() == 0x22);
+}
+
 TEST_CASE("hard disk and CD images must be whole sectors and not empty") {
   TempFile empty(std::vector<uint8_t>{});
   CHECK(error_of(empty.path, DiskMedium::HardDisk, DiskAccess::ReadOnly).find("512") !=
