@@ -195,7 +195,9 @@ BzImageHeader parse_bzimage(std::span<const uint8_t> image, const std::string& n
   }
   const uint64_t declared = uint64_t{u32(hdr::kSysSize)} * 16;
   h.kernel_bytes = static_cast<uint32_t>(image.size() - h.setup_bytes);
-  if (h.kernel_bytes < declared) {
+  // syssize counts 16-byte paragraphs, rounded up, and builders (iPXE's, memtest86+'s) do not
+  // pad the file to a whole paragraph: only a shortfall of a paragraph or more is truncation.
+  if (h.kernel_bytes + 15 < declared) {
     throw FirmwareError(named + " is truncated: the header declares " +
                         std::to_string(h.setup_bytes + declared) + " bytes, the file has " +
                         std::to_string(image.size()) + "; download it again");

@@ -328,6 +328,15 @@ TEST_CASE("linux boot: files that are not usable bzImages are refused by name") 
         "only");
 }
 
+TEST_CASE("linux boot: a file short of its last paragraph is whole (syssize rounds up)") {
+  // ipxe.lkrn and memtest86+ declare syssize = ceil(bytes / 16) without padding the file.
+  auto image = make_bzimage(FakeKernel{});  // 2560 + 8192 bytes
+  image.resize(image.size() - 7);
+  CHECK(error_of(image) == "(no error)");
+  image.resize(image.size() - 8);  // 15 short: still inside the last paragraph
+  CHECK(error_of(image) == "(no error)");
+}
+
 TEST_CASE("linux boot: a truncated bzImage is refused") {
   auto image = make_bzimage(FakeKernel{});  // 2560 + 8192 bytes
   image.resize(image.size() - 16);
