@@ -175,6 +175,11 @@ class Cpu final : public bus::CodeWriteObserver {
   T read_mem(unsigned seg, uint32_t offset);
   template <typename T>
   void write_mem(unsigned seg, uint32_t offset, T value);
+  // Faults as a write of size bytes at seg:offset would (segment rights and limit, then #PF with
+  // the write bit), without writing: for checks such as ENTER's on its final stack pointer.
+  void probe_write(unsigned seg, uint32_t offset, unsigned size) {
+    (void)mmu_.translate(linear_for(seg, offset, size, true), mmu::Access::Write, cpl_ == 3);
+  }
   // Linear accesses with the current privilege (user at CPL 3), and the implicit supervisor
   // accesses of descriptor tables, the IDT and the TSS.
   template <typename T>

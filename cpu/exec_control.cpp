@@ -163,7 +163,9 @@ void enter(Cpu& cpu, const Insn& insn) {
   const uint32_t old_ebp = cpu.gpr(kEbp);
   try {
     cpu.push<T>(cpu.reg<T>(kEbp));
-    const uint32_t frame_pointer = cpu.gpr(kEsp) & sp_mask;
+    // FrameTemp is ESP with a 32-bit operand, SP with a 16-bit one, whatever the stack size:
+    // a 32-bit ENTER on a 16-bit stack keeps ESP's upper half in EBP.
+    const uint32_t frame_pointer = cpu.gpr(kEsp);
     if (level > 0) {
       uint32_t bp = cpu.gpr(kEbp);
       for (unsigned i = 1; i < level; ++i) {
@@ -174,7 +176,7 @@ void enter(Cpu& cpu, const Insn& insn) {
     }
     // The new stack top must be writable: touch it before committing.
     const uint32_t new_sp = (cpu.gpr(kEsp) - frame_size) & sp_mask;
-    if (frame_size) (void)cpu.read_mem<uint8_t>(kSs, new_sp);
+    if (frame_size) cpu.probe_write(kSs, new_sp, 1);
     cpu.set_reg<T>(kEbp, static_cast<T>(frame_pointer));
     cpu.gpr(kEsp) = (cpu.gpr(kEsp) & ~sp_mask) | new_sp;
   } catch (...) {

@@ -85,8 +85,13 @@ void push_sreg(Cpu& cpu, const Insn& insn) {
 template <typename T>
 void pop_sreg(Cpu& cpu, const Insn& insn) {
   const uint16_t selector = static_cast<uint16_t>(cpu.peek_stack<T>(0));
+  // The stack pointer moves by the size of the stack the value came from: for POP SS that is
+  // the old SS (a 16-bit SS wraps SP and keeps ESP's upper half even if the new SS is 32-bit).
+  const uint32_t mask = cpu.stack_pointer_mask();
+  const uint32_t esp = cpu.gpr(kEsp);
+  const uint32_t new_esp = (esp & ~mask) | ((esp + sizeof(T)) & mask);
   cpu.load_segment(insn.aux, selector);
-  cpu.adjust_sp(sizeof(T));
+  cpu.gpr(kEsp) = new_esp;
   if (insn.aux == kSs) cpu.inhibit_interrupts_and_traps();
 }
 
