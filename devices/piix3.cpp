@@ -67,4 +67,11 @@ bool Piix3Ide::channel_enabled(unsigned channel) const {
   return config_word(static_cast<uint8_t>(kTiming + 2 * (channel & 1))) & 0x8000;
 }
 
+void Piix3Ide::enable_legacy_decode() {
+  for (unsigned channel = 0; channel < 2; ++channel) {
+    const auto offset = static_cast<uint8_t>(kTiming + 2 * channel);
+    set_config_word(offset, static_cast<uint16_t>(config_word(offset) | 0x8000));
+  }
+}
+
 }  // namespace x86lab::devices

@@ -46,6 +46,9 @@ class Piix3Ide final : public PciFunction {
   void reset() override;
   // Whether a channel's legacy ports decode (IDE timing register bit 15).
   bool channel_enabled(unsigned channel) const;
+  // What a BIOS does at POST (SeaBIOS in its PIIX setup): both channels decode their legacy
+  // ports. At power-on they do not, and Linux's ata_piix skips a channel its BIOS left off.
+  void enable_legacy_decode();
 };
 
 }  // namespace x86lab::devices

@@ -271,6 +271,9 @@ void PcMachine::boot_linux() {
     set_vga_text_mode(io_, memory_, *font);
     boot.vga_text_mode = true;
   }
+  // Nor does a BIOS enable the IDE channels: without this the kernel's ata_piix finds no
+  // disk (it honours the decode bits a BIOS sets), and a root file system on --hda is lost.
+  ide_.enable_legacy_decode();
   const firmware::LinuxBootInfo info = firmware::load_linux(memory_, boot);
   firmware::apply_linux_entry_state(cpu_, info.entry);
   cpu_.memory_map_changed();
