@@ -10,7 +10,7 @@ X86LAB := $(BUILD_DIR)/frontend/x86lab
 DEMO_FLOPPY := $(BUILD_DIR)/firmware/demo_floppy.img
 RUN_ARGS ?= --fda $(DEMO_FLOPPY) --snapshot
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build run test cross-test bench clean
 
 all: build
 
@@ -27,14 +27,21 @@ run: build
 	$(X86LAB) $(RUN_ARGS)
 
 # Every test in build/, then the fast suites again in an ASan+UBSan build (build-sanitize/),
-# then a short run of each fuzzer (build-fuzz/, clang's libFuzzer; docs/security.md).
-# Ends with one line `N passed, N failed` counted from both meson test logs; exits non-zero
+# then a short run of each fuzzer (build-fuzz/, clang's libFuzzer; docs/security.md), then the
+# cross-host runs (aarch64 and big-endian s390x under qemu-user; docs/hosts.md).
+# Ends with one line `N passed, N failed` counted from all the test logs; exits non-zero
 # when any test failed.
 SANITIZE_DIR ?= $(BUILD_DIR)-sanitize
 SANITIZE_SUITES ?= --suite unit --suite cli --suite programs
 
 # The fuzzers (tests/fuzz) in their own clang build (build-fuzz/): a short run of each.
 FUZZ_DIR ?= $(BUILD_DIR)-fuzz
+
+# The cross-host runs (scripts/cross_test.py, docs/hosts.md): the unit tests and the
+# SingleStepTests cross-built into build-aarch64/, the tests that need no Zydis into
+# build-s390x/ (big-endian), run under qemu-user; the pass counts must equal the native ones.
+CROSS_HOSTS ?= aarch64 s390x
+CROSS_LOGS := $(foreach host,$(CROSS_HOSTS),build-$(host)/meson-logs/cross-testlog.json)
 
 $(SANITIZE_DIR)/build.ninja:
 	meson setup $(SANITIZE_DIR) -Dsanitize=true -Dbuildtype=debugoptimized -Db_lundef=false
@@ -44,7 +51,7 @@ $(FUZZ_DIR)/build.ninja:
 
 test: build $(SANITIZE_DIR)/build.ninja $(FUZZ_DIR)/build.ninja
 	@rm -f $(BUILD_DIR)/meson-logs/testlog.json $(SANITIZE_DIR)/meson-logs/testlog.json \
-	  $(FUZZ_DIR)/meson-logs/testlog.json
+	  $(FUZZ_DIR)/meson-logs/testlog.json $(CROSS_LOGS)
 	@meson test -C $(BUILD_DIR) --print-errorlogs $(MESON_TEST_ARGS); \
 	  meson_status=$$?; \
 	  ninja -C $(SANITIZE_DIR) && \
@@ -53,11 +60,27 @@ test: build $(SANITIZE_DIR)/build.ninja $(FUZZ_DIR)/build.ninja
 	  ninja -C $(FUZZ_DIR) && \
 	  meson test -C $(FUZZ_DIR) --print-errorlogs --suite fuzz; \
 	  fuzz_status=$$?; \
+	  cross_status=0; \
+	  for host in $(CROSS_HOSTS); do \
+	    python3 scripts/cross_test.py --host $$host --native $(BUILD_DIR) $(MESON_TEST_ARGS); \
+	    status=$$?; if [ $$status -ne 0 ] && [ $$status -ne 77 ]; then cross_status=1; fi; \
+	  done; \
 	  python3 scripts/test_summary.py $(BUILD_DIR)/meson-logs/testlog.json \
-	    $(SANITIZE_DIR)/meson-logs/testlog.json $(FUZZ_DIR)/meson-logs/testlog.json; \
+	    $(SANITIZE_DIR)/meson-logs/testlog.json $(FUZZ_DIR)/meson-logs/testlog.json \
+	    $(CROSS_LOGS); \
 	  summary_status=$$?; \
 	  if [ $$meson_status -ne 0 ] || [ $$sanitize_status -ne 0 ] || \
-	     [ $$fuzz_status -ne 0 ] || [ $$summary_status -ne 0 ]; then exit 1; fi
+	     [ $$fuzz_status -ne 0 ] || [ $$cross_status -ne 0 ] || \
+	     [ $$summary_status -ne 0 ]; then exit 1; fi
+
+# The cross-host runs alone (after `make build`): build-aarch64/ and build-s390x/.
+cross-test: build
+	@cross_status=0; \
+	  for host in $(CROSS_HOSTS); do \
+	    python3 scripts/cross_test.py --host $$host --native $(BUILD_DIR) $(MESON_TEST_ARGS); \
+	    status=$$?; if [ $$status -ne 0 ] && [ $$status -ne 77 ]; then cross_status=1; fi; \
+	  done; \
+	  python3 scripts/test_summary.py $(CROSS_LOGS) && [ $$cross_status -eq 0 ]
 
 # Speed against Bochs and QEMU (bench/run.py; docs/performance.md). Not part of `make test`: it
 # takes minutes and installs the peers. BENCH_ARGS="--scale 1e8 --reps 1" for a quick look.
@@ -66,4 +89,4 @@ bench: build
 	python3 bench/run.py --x86lab $(X86LAB) --work $(BUILD_DIR)/bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(FUZZ_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(FUZZ_DIR) $(foreach host,$(CROSS_HOSTS),build-$(host))

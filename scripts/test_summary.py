@@ -5,8 +5,9 @@ Reads one or more meson testlog.json files (one JSON object a line, one line a t
 count as passed; FAIL, UNEXPECTEDPASS, TIMEOUT and ERROR as failed; SKIP as skipped.
 Exits 1 when any test failed or the log holds no tests, so `make test` fails with it.
 Conformance suites print a summary line of their own (`sst 8086: N passed, ...`), the fuzzers
-theirs (`fuzz cpu: N executions in S s, C crashes`); those lines are repeated here so they
-appear in every `make test` run.
+theirs (`fuzz cpu: N executions in S s, C crashes`), the cross-host runs theirs (`cross
+aarch64: ...`, scripts/cross_test.py); those lines are repeated here so they appear in every
+`make test` run.
 """
 import json
 import sys
@@ -28,7 +29,7 @@ def main() -> int:
                     record = json.loads(line)
                     result = record.get("result", "ERROR")
                     for out_line in (record.get("stdout") or "").splitlines():
-                        if out_line.startswith(("sst ", "fuzz ")):
+                        if out_line.startswith(("sst ", "fuzz ", "cross ")):
                             print(out_line)
                     if result in PASSED:
                         passed += 1
