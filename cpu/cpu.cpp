@@ -124,7 +124,8 @@ void Cpu::reset() {
   debug_trap_pending_ = false;
   pending_debug_status_ = 0;
   instruction_breakpoint_fault_ = false;
-  cpl_ = 0;
+  set_cpl(0);
+  sync_flat_segments();
   code_eip_mask_ = 0xFFFF;
   halted_ = false;
   shutdown_ = false;
@@ -169,6 +170,21 @@ void Cpu::set_flag(uint32_t bit, bool on) {
   eflags_ = on ? (eflags_ | bit) : (eflags_ & ~bit);
 }
 
+void Cpu::sync_flat_segments() {
+  uint8_t flat = 0;
+  for (unsigned seg = 0; seg < kSegCount; ++seg) {
+    const SegmentCache& s = regs_.seg[seg];
+    constexpr uint8_t kRights =
+        segment_rights::kRead | segment_rights::kWrite | segment_rights::kExpandDown;
+    if (s.base == 0 && s.limit == 0xFFFFFFFFu &&
+        (s.rights & kRights) == (segment_rights::kRead | segment_rights::kWrite)) {
+      flat = static_cast<uint8_t>(flat | (1u << seg));
+    }
+  }
+  flat_segments_ = flat;
+  flat_stack_ = (flat & (1u << kSs)) && regs_.seg[kSs].big;
+}
+
 void Cpu::load_segment_real(unsigned seg, uint16_t selector) {
   SegmentCache& s = regs_.seg[seg];
   s.selector = selector;
@@ -183,6 +199,7 @@ void Cpu::load_segment_real(unsigned seg, uint16_t selector) {
     code_eip_mask_ = s.big ? 0xFFFFFFFF : 0xFFFF;
     exit_block_ = true;
   }
+  sync_flat_segments();
 }
 
 void Cpu::load_segment(unsigned seg, uint16_t selector) {
@@ -489,6 +506,7 @@ void Cpu::deliver_external_interrupt() {
 
 uint64_t Cpu::run(uint64_t max_instructions) {
   uint64_t executed = 0;
+  sync_flat_segments();  // the registers may have been edited (the monitor, a test)
   stop_requested_ = false;
   stop_reason_ = StopReason::Requested;
   last_stop_ = StopReason::Budget;
@@ -591,6 +609,7 @@ uint64_t Cpu::run(uint64_t max_instructions) {
 
 bool Cpu::step() {
   if (halted_) return false;
+  sync_flat_segments();
   const uint64_t before = retired_;
   exit_block_ = false;
   insn_eip_ = regs_.eip;
@@ -808,7 +827,7 @@ void Cpu::sysenter() {
   eflags_ &= ~(flag::kVm | flag::kIf | flag::kRf);
   set_flat_segment(kCs, cs, 0x9B);
   set_flat_segment(kSs, static_cast<uint16_t>(cs + 8), 0x93);
-  cpl_ = 0;
+  set_cpl(0);
   regs_.gpr[kEsp] = msr_.sysenter_esp;
   regs_.eip = msr_.sysenter_eip;
   exit_block_ = true;
@@ -821,7 +840,7 @@ void Cpu::sysexit() {
   const uint16_t cs = static_cast<uint16_t>(msr_.sysenter_cs & 0xFFFC);
   set_flat_segment(kCs, static_cast<uint16_t>((cs + 16) | 3), 0xFB);
   set_flat_segment(kSs, static_cast<uint16_t>((cs + 24) | 3), 0xF3);
-  cpl_ = 3;
+  set_cpl(3);
   regs_.gpr[kEsp] = regs_.gpr[kEcx];
   regs_.eip = regs_.gpr[kEdx];
   exit_block_ = true;
@@ -838,6 +857,7 @@ void Cpu::set_flat_segment(unsigned seg, uint16_t selector, uint8_t access) {
   s.rights = seg == kCs ? segment_rights::kRead
                         : static_cast<uint8_t>(segment_rights::kRead | segment_rights::kWrite);
   if (seg == kCs) code_eip_mask_ = 0xFFFFFFFF;
+  sync_flat_segments();
 }
 
 bool Cpu::read_performance_counter(uint32_t index, uint64_t& value) {
@@ -854,7 +874,7 @@ void Cpu::write_cr0(uint32_t value) {
     // The 386 has PG, ET, TS, EM, MP and PE only; NE, WP, AM, NW and CD came with the 486.
     regs_.cr0 = model_ == CpuModel::PentiumPro ? (value & 0xE005003F) | 0x10 : value & 0x8000001F;
   }
-  if (!protected_mode()) cpl_ = 0;
+  if (!protected_mode()) set_cpl(0);
   sync_paging();
   sync_alignment_check();
   exit_block_ = true;

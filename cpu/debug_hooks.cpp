@@ -163,6 +163,7 @@ void Cpu::resume_from_breakpoint() {
 }
 
 bool Cpu::debug_step(bool allow_interrupts) {
+  sync_flat_segments();
   stop_requested_ = false;
   stop_reason_ = StopReason::Requested;
   if (allow_interrupts && (eflags_ & flag::kIf) && !interrupt_shadow_ && pic_ &&

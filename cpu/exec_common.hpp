@@ -64,9 +64,7 @@ inline T read_second(Cpu& cpu, const Insn& insn) {
 template <typename T, Kind K, typename F>
 inline void modify_first(Cpu& cpu, const Insn& insn, F&& f) {
   if constexpr (K == Kind::Mem) {
-    const uint32_t offset = cpu.effective_address(insn);
-    const T value = cpu.read_mem<T>(insn.seg, offset);
-    cpu.write_mem<T>(insn.seg, offset, f(value));
+    cpu.modify_mem<T>(insn.seg, cpu.effective_address(insn), f);
   } else {
     cpu.set_reg<T>(insn.rm, f(cpu.reg<T>(insn.rm)));
   }
