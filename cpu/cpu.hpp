@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 
@@ -78,7 +79,7 @@ class Cpu final : public bus::CodeWriteObserver {
   // Stops the run after the current instruction (from an I/O or MMIO callback too).
   void request_stop() {
     stop_requested_ = true;
-    exit_block_ = true;
+    chain_.exit_block = true;
   }
   StopReason last_stop() const { return last_stop_; }
 
@@ -268,12 +269,20 @@ class Cpu final : public bus::CodeWriteObserver {
                  uint32_t error = 0);
   // INT n, INT3, INTO: IOPL-sensitive in virtual-8086 mode.
   void software_interrupt(uint8_t vector);
-  void request_block_exit() { exit_block_ = true; }
+  void request_block_exit() { chain_.exit_block = true; }
+  // For threaded handlers (exec_common.hpp): whether the next instruction may be called
+  // directly, and the instruction being run (a fault is recovered from it).
+  bool chain_stopped() const {
+    uint16_t both;  // exit_block and one_at_a_time with one load
+    std::memcpy(&both, &chain_, sizeof both);
+    return both != 0;
+  }
+  void set_current_insn(const Insn* insn) { current_insn_ = insn; }
   // The marker after a block's last instruction.
-  static void block_end_handler(Cpu& cpu, const Insn& /*insn*/) { cpu.exit_block_ = true; }
+  static void block_end_handler(Cpu& cpu, const Insn& /*insn*/) { cpu.chain_.exit_block = true; }
   void halt() {
     halted_ = true;
-    exit_block_ = true;
+    chain_.exit_block = true;
   }
 
   // Segment loads by mode: real/V86 (base = selector * 16) or a protected-mode descriptor.
@@ -471,7 +480,11 @@ class Cpu final : public bus::CodeWriteObserver {
   uint64_t retired_ = 0;
   bool halted_ = false;
   bool shutdown_ = false;
-  bool exit_block_ = false;
+  struct ChainStop {
+    bool exit_block = false;
+    bool one_at_a_time = false;  // execute_block with a budget inside the block: no chaining
+  } chain_;
+  static_assert(sizeof(ChainStop) == 2);
   bool block_ended_in_fault_ = false;  // the last execute_block delivered a fault (not a trap)
   bool stop_requested_ = false;
   bool interrupt_shadow_ = false;

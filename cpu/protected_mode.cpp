@@ -95,7 +95,7 @@ void Cpu::load_code_segment(uint16_t selector, const Descriptor& d, unsigned new
   sync_flat_segments();
   set_cpl(new_cpl);
   code_eip_mask_ = cs.big ? 0xFFFFFFFFu : 0xFFFFu;
-  exit_block_ = true;
+  chain_.exit_block = true;
 }
 
 void Cpu::load_ldt(uint16_t selector) {
@@ -481,7 +481,7 @@ void Cpu::interrupt_protected(uint8_t vector, uint32_t return_eip, InterruptSour
     cleared |= flag::kIf;
   }
   eflags_ &= ~cleared;
-  exit_block_ = true;
+  chain_.exit_block = true;
 }
 
 void Cpu::interrupt_return_protected(unsigned operand_size) {
@@ -498,7 +498,7 @@ void Cpu::interrupt_return_protected(unsigned operand_size) {
     const uint32_t keep =
         flag::kIopl | flag::kVm | flag::kVip | flag::kVif | (operand_size == 2 ? 0xFFFF0000u : 0);
     set_eflags((eflags() & keep) | (flags & ~keep));
-    exit_block_ = true;
+    chain_.exit_block = true;
     return;
   }
   if (eflags_ & flag::kNt) {
@@ -543,7 +543,7 @@ void Cpu::interrupt_return_protected(unsigned operand_size) {
     load_segment_real(kGs, gs);
     regs_.gpr[kEsp] = new_esp;
     regs_.eip = offset & 0xFFFF;
-    exit_block_ = true;
+    chain_.exit_block = true;
     return;
   }
 
@@ -701,7 +701,7 @@ void Cpu::task_switch(uint16_t selector, const Descriptor& tss, TaskSwitchReason
       raise_fault(Vector::InvalidTss, fault.error_code);
     }
   }
-  exit_block_ = true;
+  chain_.exit_block = true;
   // The new TSS's T bit: a #DB trap (BT) before the task's first instruction.
   if (new32 && (read_system<uint16_t>(new_base + 0x64) & 1)) request_debug_trap(1u << 15);
 }
