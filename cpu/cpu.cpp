@@ -124,11 +124,12 @@ void Cpu::reset() {
   debug_trap_pending_ = false;
   pending_debug_status_ = 0;
   instruction_breakpoint_fault_ = false;
-  cpl_ = 0;
+  set_cpl(0);
+  sync_flat_segments();
   code_eip_mask_ = 0xFFFF;
   halted_ = false;
   shutdown_ = false;
-  exit_block_ = true;
+  chain_.exit_block = true;
   interrupt_shadow_ = false;
   sync_paging();
   flush_decoded_code();
@@ -155,7 +156,7 @@ void Cpu::set_eflags(uint32_t value) {
   const bool was_v86 = v86_mode();
   lazy_.op = FlagOp::None;
   eflags_ = (value & writable) | eflags_fixed_ones_;
-  if (was_v86 != v86_mode()) exit_block_ = true;
+  if (was_v86 != v86_mode()) chain_.exit_block = true;
   sync_alignment_check();
 }
 
@@ -167,6 +168,21 @@ void Cpu::materialize_flags() {
 void Cpu::set_flag(uint32_t bit, bool on) {
   if (bit & flag::kArith) materialize_flags();
   eflags_ = on ? (eflags_ | bit) : (eflags_ & ~bit);
+}
+
+void Cpu::sync_flat_segments() {
+  uint8_t flat = 0;
+  for (unsigned seg = 0; seg < kSegCount; ++seg) {
+    const SegmentCache& s = regs_.seg[seg];
+    constexpr uint8_t kRights =
+        segment_rights::kRead | segment_rights::kWrite | segment_rights::kExpandDown;
+    if (s.base == 0 && s.limit == 0xFFFFFFFFu &&
+        (s.rights & kRights) == (segment_rights::kRead | segment_rights::kWrite)) {
+      flat = static_cast<uint8_t>(flat | (1u << seg));
+    }
+  }
+  flat_segments_ = flat;
+  flat_stack_ = (flat & (1u << kSs)) && regs_.seg[kSs].big;
 }
 
 void Cpu::load_segment_real(unsigned seg, uint16_t selector) {
@@ -181,8 +197,9 @@ void Cpu::load_segment_real(unsigned seg, uint16_t selector) {
   }
   if (seg == kCs) {
     code_eip_mask_ = s.big ? 0xFFFFFFFF : 0xFFFF;
-    exit_block_ = true;
+    chain_.exit_block = true;
   }
+  sync_flat_segments();
 }
 
 void Cpu::load_segment(unsigned seg, uint16_t selector) {
@@ -219,17 +236,17 @@ void Cpu::segment_limit_fault(unsigned seg) {
 void Cpu::set_a20(bool enabled) {
   if (!at_least(model_, CpuModel::I80386)) return;
   mmu_.set_a20_mask(enabled ? 0xFFFFFFFF : ~(1u << 20));
-  exit_block_ = true;
+  chain_.exit_block = true;
 }
 
 void Cpu::flush_decoded_code() {
   blocks_.invalidate_all();
-  exit_block_ = true;
+  chain_.exit_block = true;
 }
 
 void Cpu::code_written(uint32_t physical, unsigned size) {
   bool page_holds_code;
-  if (blocks_.invalidate_range(physical, size, page_holds_code)) exit_block_ = true;
+  if (blocks_.invalidate_range(physical, size, page_holds_code)) chain_.exit_block = true;
   if (!page_holds_code) memory_.clear_code_page(physical >> bus::kPageShift);
 }
 
@@ -391,32 +408,36 @@ uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {
   uint64_t done;
   try {
     if (budget >= block.count) [[likely]] {
-      // The block's end marker sets exit_block_ like an instruction that ends the block, so
+      // The block's end marker sets chain_.exit_block like an instruction that ends the block, so
       // the loop tests one byte per instruction; reaching it is not a reason to stop.
+      // Threaded handlers run on by themselves; current_insn_ is the last one that ran.
       do {
         current_insn_ = insn;
         insn->fn(*this, *insn);
-        ++insn;
-      } while (!exit_block_);
+        insn = current_insn_ + 1;
+      } while (!chain_.exit_block);
       done = static_cast<uint64_t>(insn - first);
       if (done > block.count) {
         done = block.count;
-        exit_block_ = false;
+        chain_.exit_block = false;
       }
     } else {
       // Stopping inside the block: the flags must be exact there, so no flagless twins.
       const Insn* const end = first + budget;
+      chain_.one_at_a_time = true;
       while (insn != end) {
         current_insn_ = insn;
         const Handler fn = block.precise.empty() ? insn->fn : block.precise[insn - first];
         fn(*this, *insn);
         ++insn;
-        if (exit_block_) [[unlikely]]
+        if (chain_.exit_block) [[unlikely]]
           break;
       }
+      chain_.one_at_a_time = false;
       done = static_cast<uint64_t>(insn - first);
     }
   } catch (const CpuFault& fault) {
+    chain_.one_at_a_time = false;
     // A trap retires its instruction; a fault's delivery takes the faulting instruction's
     // place in the count. Either way the count moves, so a guest that does nothing but fault
     // (a handler that faults again, an IVT pointing at an invalid opcode) still uses up its
@@ -445,7 +466,7 @@ bool contributory(uint8_t vector) { return vector == 0 || (vector >= 10 && vecto
 void Cpu::handle_fault(const CpuFault& fault) {
   note_fault_resume_flag(fault);
   if (!fault.is_trap) regs_.eip = insn_eip_;
-  exit_block_ = true;
+  chain_.exit_block = true;
   CpuFault current = fault;
   for (;;) {
     try {
@@ -489,6 +510,7 @@ void Cpu::deliver_external_interrupt() {
 
 uint64_t Cpu::run(uint64_t max_instructions) {
   uint64_t executed = 0;
+  sync_flat_segments();  // the registers may have been edited (the monitor, a test)
   stop_requested_ = false;
   stop_reason_ = StopReason::Requested;
   last_stop_ = StopReason::Budget;
@@ -500,7 +522,7 @@ uint64_t Cpu::run(uint64_t max_instructions) {
       break;
     }
     // Everything that can change what this loop checks (an OUT to a device, STI, POPF, IRET,
-    // HLT, a mode change, a write to decoded code, a fault) ends the block with exit_block_,
+    // HLT, a mode change, a write to decoded code, a fault) ends the block with chain_.exit_block,
     // so the checks run between such events only, not between every pair of blocks.
     if (shutdown_) {
       last_stop_ = StopReason::Shutdown;
@@ -524,8 +546,8 @@ uint64_t Cpu::run(uint64_t max_instructions) {
       executed += single_step_with_trap();
       continue;
     }
-    exit_block_ = false;
-    // CS, the mode and the CPL change only with exit_block_: the key holds for this chain of
+    chain_.exit_block = false;
+    // CS, the mode and the CPL change only with chain_.exit_block: the key holds for this chain of
     // blocks, and so do CS's base and limit, which block links depend on.
     const uint32_t key = mode_key() | (cpl_ == 3 ? 4u : 0u);
     const SegmentCache& cs = regs_.seg[kCs];
@@ -552,7 +574,7 @@ uint64_t Cpu::run(uint64_t max_instructions) {
       const uint64_t before = retired_;
       execute_block(*block, budget);
       executed += retired_ - before;
-      if (exit_block_ || executed >= max_instructions) break;
+      if (chain_.exit_block || executed >= max_instructions) break;
       // Direct block chaining: the block remembers the blocks its exits led to, valid while
       // no block was dropped, no translation changed and the chain context is the same.
       const uint64_t epoch = link_epoch();
@@ -591,8 +613,9 @@ uint64_t Cpu::run(uint64_t max_instructions) {
 
 bool Cpu::step() {
   if (halted_) return false;
+  sync_flat_segments();
   const uint64_t before = retired_;
-  exit_block_ = false;
+  chain_.exit_block = false;
   insn_eip_ = regs_.eip;
   try {
     const Block& block = block_at_eip();
@@ -610,7 +633,7 @@ bool Cpu::step() {
 
 void Cpu::interrupt(uint8_t vector, uint32_t return_eip, InterruptSource source, bool has_error,
                     uint32_t error) {
-  exit_block_ = true;
+  chain_.exit_block = true;
   if (protected_mode()) {
     interrupt_protected(vector, return_eip, source, has_error, error);
     return;
@@ -709,7 +732,7 @@ void Cpu::interrupt_return(unsigned operand_size) {
     const uint32_t keep = flag::kVm | flag::kVif | flag::kVip;
     set_eflags((eflags() & keep) | (flags & ~keep));
   }
-  exit_block_ = true;
+  chain_.exit_block = true;
 }
 
 void Cpu::check_io_permission(uint16_t port, unsigned size) {
@@ -808,10 +831,10 @@ void Cpu::sysenter() {
   eflags_ &= ~(flag::kVm | flag::kIf | flag::kRf);
   set_flat_segment(kCs, cs, 0x9B);
   set_flat_segment(kSs, static_cast<uint16_t>(cs + 8), 0x93);
-  cpl_ = 0;
+  set_cpl(0);
   regs_.gpr[kEsp] = msr_.sysenter_esp;
   regs_.eip = msr_.sysenter_eip;
-  exit_block_ = true;
+  chain_.exit_block = true;
 }
 
 void Cpu::sysexit() {
@@ -821,10 +844,10 @@ void Cpu::sysexit() {
   const uint16_t cs = static_cast<uint16_t>(msr_.sysenter_cs & 0xFFFC);
   set_flat_segment(kCs, static_cast<uint16_t>((cs + 16) | 3), 0xFB);
   set_flat_segment(kSs, static_cast<uint16_t>((cs + 24) | 3), 0xF3);
-  cpl_ = 3;
+  set_cpl(3);
   regs_.gpr[kEsp] = regs_.gpr[kEcx];
   regs_.eip = regs_.gpr[kEdx];
-  exit_block_ = true;
+  chain_.exit_block = true;
 }
 
 void Cpu::set_flat_segment(unsigned seg, uint16_t selector, uint8_t access) {
@@ -838,6 +861,7 @@ void Cpu::set_flat_segment(unsigned seg, uint16_t selector, uint8_t access) {
   s.rights = seg == kCs ? segment_rights::kRead
                         : static_cast<uint8_t>(segment_rights::kRead | segment_rights::kWrite);
   if (seg == kCs) code_eip_mask_ = 0xFFFFFFFF;
+  sync_flat_segments();
 }
 
 bool Cpu::read_performance_counter(uint32_t index, uint64_t& value) {
@@ -854,10 +878,10 @@ void Cpu::write_cr0(uint32_t value) {
     // The 386 has PG, ET, TS, EM, MP and PE only; NE, WP, AM, NW and CD came with the 486.
     regs_.cr0 = model_ == CpuModel::PentiumPro ? (value & 0xE005003F) | 0x10 : value & 0x8000001F;
   }
-  if (!protected_mode()) cpl_ = 0;
+  if (!protected_mode()) set_cpl(0);
   sync_paging();
   sync_alignment_check();
-  exit_block_ = true;
+  chain_.exit_block = true;
 }
 
 void Cpu::write_cr3(uint32_t value) {
@@ -875,7 +899,7 @@ void Cpu::write_cr3(uint32_t value) {
   } else {
     sync_paging();
   }
-  exit_block_ = true;
+  chain_.exit_block = true;
 }
 
 void Cpu::write_cr4(uint32_t value) {
@@ -886,7 +910,7 @@ void Cpu::write_cr4(uint32_t value) {
   regs_.cr4 = value;
   sync_paging();
   if (debug_extensions_changed) sync_debug_registers();  // I/O breakpoints need CR4.DE
-  exit_block_ = true;
+  chain_.exit_block = true;
 }
 
 }  // namespace x86lab::cpu

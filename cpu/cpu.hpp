@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 
@@ -78,7 +79,7 @@ class Cpu final : public bus::CodeWriteObserver {
   // Stops the run after the current instruction (from an I/O or MMIO callback too).
   void request_stop() {
     stop_requested_ = true;
-    exit_block_ = true;
+    chain_.exit_block = true;
   }
   StopReason last_stop() const { return last_stop_; }
 
@@ -180,15 +181,18 @@ class Cpu final : public bus::CodeWriteObserver {
   void probe_write(unsigned seg, uint32_t offset, unsigned size) {
     (void)mmu_.translate(linear_for(seg, offset, size, true), mmu::Access::Write, cpl_ == 3);
   }
+  // Read-modify-write: one translation on the fast path; f runs once.
+  template <typename T, typename F>
+  void modify_mem(unsigned seg, uint32_t offset, F&& f);
   // Linear accesses with the current privilege (user at CPL 3), and the implicit supervisor
   // accesses of descriptor tables, the IDT and the TSS.
   template <typename T>
   T read_linear(uint32_t linear) {
-    return mmu_.read<T>(linear, cpl_ == 3);
+    return mmu_.read<T>(linear, user_);
   }
   template <typename T>
   void write_linear(uint32_t linear, T value) {
-    mmu_.write<T>(linear, value, cpl_ == 3);
+    mmu_.write<T>(linear, value, user_);
   }
   template <typename T>
   T read_system(uint32_t linear) {
@@ -232,7 +236,7 @@ class Cpu final : public bus::CodeWriteObserver {
     eflags_ = (eflags_ & ~flag::kCf) | (carry ? flag::kCf : 0);
     set_lazy<T>(op, result, src1, T{1});
   }
-  bool cf() const { return lazy_.cf(eflags_); }
+  [[gnu::always_inline]] bool cf() const { return lazy_.cf(eflags_); }
   bool zf() const { return lazy_.zf(eflags_); }
   bool sf() const { return lazy_.sf(eflags_); }
   bool of() const { return lazy_.of(eflags_); }
@@ -270,12 +274,20 @@ class Cpu final : public bus::CodeWriteObserver {
                  uint32_t error = 0);
   // INT n, INT3, INTO: IOPL-sensitive in virtual-8086 mode.
   void software_interrupt(uint8_t vector);
-  void request_block_exit() { exit_block_ = true; }
+  void request_block_exit() { chain_.exit_block = true; }
+  // For threaded handlers (exec_common.hpp): whether the next instruction may be called
+  // directly, and the instruction being run (a fault is recovered from it).
+  bool chain_stopped() const {
+    uint16_t both;  // exit_block and one_at_a_time with one load
+    std::memcpy(&both, &chain_, sizeof both);
+    return both != 0;
+  }
+  void set_current_insn(const Insn* insn) { current_insn_ = insn; }
   // The marker after a block's last instruction.
-  static void block_end_handler(Cpu& cpu, const Insn& /*insn*/) { cpu.exit_block_ = true; }
+  static void block_end_handler(Cpu& cpu, const Insn& /*insn*/) { cpu.chain_.exit_block = true; }
   void halt() {
     halted_ = true;
-    exit_block_ = true;
+    chain_.exit_block = true;
   }
 
   // Segment loads by mode: real/V86 (base = selector * 16) or a protected-mode descriptor.
@@ -365,6 +377,15 @@ class Cpu final : public bus::CodeWriteObserver {
     const Block* block = nullptr;
   };
   uint32_t linear_for(unsigned seg, uint32_t offset, unsigned size, bool write);
+  // The accesses through a segment that is not flat, or that missed the TLB's fast path.
+  template <typename T>
+  [[gnu::noinline]] T read_mem_checked(unsigned seg, uint32_t offset);
+  template <typename T>
+  [[gnu::noinline]] void write_mem_checked(unsigned seg, uint32_t offset, T value);
+  template <typename T>
+  [[gnu::noinline]] void push_checked(T value);
+  template <typename T>
+  [[gnu::noinline]] T pop_checked();
   template <typename T>
   [[gnu::noinline]] T read_mem_slow(unsigned seg, uint32_t offset);
   template <typename T>
@@ -376,6 +397,14 @@ class Cpu final : public bus::CodeWriteObserver {
   [[noreturn]] void segment_limit_fault(unsigned seg);
   // Null, read-only or execute-only segments, and expand-down limits.
   void check_unusual_segment_access(unsigned seg, uint32_t offset, unsigned size, bool write);
+
+  void set_cpl(unsigned cpl) {
+    cpl_ = cpl;
+    user_ = cpl == 3 ? 1 : 0;
+  }
+  // Recomputes flat_segments_ and flat_stack_; called wherever a segment cache changes.
+  void sync_flat_segments();
+  void fill_cache(SegmentCache& s, uint16_t selector, const Descriptor& d);
 
   uint64_t execute_block(const Block& block, uint64_t budget);
   uint64_t single_step_with_trap();
@@ -447,10 +476,20 @@ class Cpu final : public bus::CodeWriteObserver {
   uint32_t eflags_fixed_ones_ = 2;
   uint32_t eflags_writable_ = 0;
   unsigned cpl_ = 0;
+  uint8_t user_ = 0;  // cpl_ == 3: the TLB's tag column (set_cpl keeps both)
+  // Segments (a bit per SegReg) whose accesses need no segment check: base 0, limit 4 GiB - 1,
+  // readable, writable, expand-up. Their accesses go straight to the TLB; a miss takes the
+  // checked path, which also catches an access past 4 GiB. flat_stack_: SS is flat and 32-bit.
+  uint8_t flat_segments_ = 0;
+  bool flat_stack_ = false;
   uint64_t retired_ = 0;
   bool halted_ = false;
   bool shutdown_ = false;
-  bool exit_block_ = false;
+  struct ChainStop {
+    bool exit_block = false;
+    bool one_at_a_time = false;  // execute_block with a budget inside the block: no chaining
+  } chain_;
+  static_assert(sizeof(ChainStop) == 2);
   bool block_ended_in_fault_ = false;  // the last execute_block delivered a fault (not a trap)
   bool stop_requested_ = false;
   bool interrupt_shadow_ = false;
@@ -514,6 +553,38 @@ inline void Cpu::set_reg(unsigned index, T value) {
 // expand-down segments, the 8086's wrap at 64 KiB) is on the slow path.
 template <typename T>
 inline T Cpu::read_mem(unsigned seg, uint32_t offset) {
+  if (flat_segments_ & (1u << seg)) [[likely]] {
+    if (const uint8_t* p = mmu_.read_pointer<T>(offset, user_)) [[likely]]
+      return bus::load_le<T>(p);
+  }
+  return read_mem_checked<T>(seg, offset);
+}
+
+template <typename T>
+inline void Cpu::write_mem(unsigned seg, uint32_t offset, T value) {
+  if (flat_segments_ & (1u << seg)) [[likely]] {
+    if (uint8_t* p = mmu_.write_pointer<T>(offset, user_)) [[likely]] {
+      bus::store_le<T>(p, value);
+      return;
+    }
+  }
+  write_mem_checked<T>(seg, offset, value);
+}
+
+template <typename T, typename F>
+inline void Cpu::modify_mem(unsigned seg, uint32_t offset, F&& f) {
+  if (flat_segments_ & (1u << seg)) [[likely]] {
+    if (uint8_t* p = mmu_.modify_pointer<T>(offset, user_)) [[likely]] {
+      bus::store_le<T>(p, f(bus::load_le<T>(p)));
+      return;
+    }
+  }
+  const T value = read_mem_checked<T>(seg, offset);
+  write_mem_checked<T>(seg, offset, f(value));
+}
+
+template <typename T>
+T Cpu::read_mem_checked(unsigned seg, uint32_t offset) {
   const SegmentCache& s = regs_.seg[seg];
   if ((s.rights & (segment_rights::kRead | segment_rights::kExpandDown)) == segment_rights::kRead &&
       uint64_t{offset} + (sizeof(T) - 1) <= s.limit) [[likely]] {
@@ -523,7 +594,7 @@ inline T Cpu::read_mem(unsigned seg, uint32_t offset) {
 }
 
 template <typename T>
-inline void Cpu::write_mem(unsigned seg, uint32_t offset, T value) {
+void Cpu::write_mem_checked(unsigned seg, uint32_t offset, T value) {
   const SegmentCache& s = regs_.seg[seg];
   if ((s.rights & (segment_rights::kWrite | segment_rights::kExpandDown)) ==
           segment_rights::kWrite &&
@@ -578,8 +649,34 @@ inline void Cpu::write_wrapped_8086(unsigned seg, uint32_t offset, T value) {
   }
 }
 
+// A flat 32-bit stack: no mask, no segment check, one TLB compare.
 template <typename T>
 inline void Cpu::push(T value) {
+  if (flat_stack_) [[likely]] {
+    const uint32_t sp = regs_.gpr[kEsp] - sizeof(T);
+    if (uint8_t* p = mmu_.write_pointer<T>(sp, user_)) [[likely]] {
+      bus::store_le<T>(p, value);
+      regs_.gpr[kEsp] = sp;
+      return;
+    }
+  }
+  push_checked<T>(value);
+}
+
+template <typename T>
+inline T Cpu::pop() {
+  if (flat_stack_) [[likely]] {
+    const uint32_t sp = regs_.gpr[kEsp];
+    if (const uint8_t* p = mmu_.read_pointer<T>(sp, user_)) [[likely]] {
+      regs_.gpr[kEsp] = sp + sizeof(T);
+      return bus::load_le<T>(p);
+    }
+  }
+  return pop_checked<T>();
+}
+
+template <typename T>
+void Cpu::push_checked(T value) {
   const uint32_t mask = stack_pointer_mask();
   const uint32_t sp = (regs_.gpr[kEsp] - sizeof(T)) & mask;
   write_mem<T>(kSs, sp, value);
@@ -587,7 +684,7 @@ inline void Cpu::push(T value) {
 }
 
 template <typename T>
-inline T Cpu::pop() {
+T Cpu::pop_checked() {
   const uint32_t mask = stack_pointer_mask();
   const uint32_t sp = regs_.gpr[kEsp] & mask;
   const T value = read_mem<T>(kSs, sp);

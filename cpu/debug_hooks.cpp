@@ -62,7 +62,7 @@ DebugHooks& Cpu::debug() {
 
 void Cpu::debug_stop(StopReason reason) {
   stop_requested_ = true;
-  exit_block_ = true;
+  chain_.exit_block = true;
   stop_reason_ = reason;
 }
 
@@ -84,7 +84,7 @@ void Cpu::flush_for_breakpoint(const CodeBreakpoint& breakpoint) {
       flush_decoded_code();
       break;
   }
-  exit_block_ = true;
+  chain_.exit_block = true;
 }
 
 int Cpu::add_breakpoint(CodeBreakpoint breakpoint) {
@@ -113,7 +113,7 @@ int Cpu::add_watch(mmu::Watch watch) {
   std::vector<mmu::Watch> watches = mmu_.watches();
   watches.push_back(watch);
   mmu_.set_watches(std::move(watches));
-  exit_block_ = true;
+  chain_.exit_block = true;
   return watch.id;
 }
 
@@ -124,7 +124,7 @@ bool Cpu::remove_watch(int id) {
   if (it == watches.end()) return false;
   watches.erase(it);
   mmu_.set_watches(std::move(watches));
-  exit_block_ = true;
+  chain_.exit_block = true;
   return true;
 }
 
@@ -163,6 +163,7 @@ void Cpu::resume_from_breakpoint() {
 }
 
 bool Cpu::debug_step(bool allow_interrupts) {
+  sync_flat_segments();
   stop_requested_ = false;
   stop_reason_ = StopReason::Requested;
   if (allow_interrupts && (eflags_ & flag::kIf) && !interrupt_shadow_ && pic_ &&

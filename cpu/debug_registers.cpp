@@ -126,7 +126,7 @@ void Cpu::sync_debug_registers() {
   if (!same) mmu_.set_guest_watches(std::move(watches));
   d.dr_io_mask = io_mask;
   io_watch_active_ = !d.io_watches.empty() || io_mask != 0;
-  exit_block_ = true;
+  chain_.exit_block = true;
 }
 
 bool Cpu::instruction_breakpoint_reached(uint32_t linear) {
@@ -145,7 +145,7 @@ bool Cpu::instruction_breakpoint_reached(uint32_t linear) {
 void Cpu::data_breakpoint_hit(unsigned n) {
   pending_debug_status_ |= 1u << n;
   debug_trap_pending_ = true;
-  exit_block_ = true;  // the trap follows this instruction
+  chain_.exit_block = true;  // the trap follows this instruction
 }
 
 void Cpu::io_breakpoint_check(uint16_t port, unsigned size) {
@@ -162,7 +162,7 @@ void Cpu::io_breakpoint_check(uint16_t port, unsigned size) {
 void Cpu::request_debug_trap(uint32_t dr6_bits) {
   pending_debug_status_ |= dr6_bits;
   debug_trap_pending_ = true;
-  exit_block_ = true;
+  chain_.exit_block = true;
 }
 
 void Cpu::deliver_debug_trap(uint32_t dr6_bits) {
@@ -201,7 +201,7 @@ uint64_t Cpu::single_step_with_trap() {
   // the trap by one instruction.
   const bool trap_flag = eflags_ & flag::kTf;
   ss_shadow_ = false;
-  exit_block_ = false;
+  chain_.exit_block = false;
   insn_eip_ = regs_.eip;
   const Block* block;
   try {

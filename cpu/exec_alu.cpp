@@ -65,9 +65,12 @@ struct Alu {
       constexpr bool kWrites = Op != AluOp::Cmp && Op != AluOp::Test;
       if constexpr (F == Kind::Mem) {
         const uint32_t offset = cpu.effective_address(insn);
-        const T a = cpu.read_mem<T>(insn.seg, offset);
-        const T r = alu_compute<Op, T>(cpu, a, read_second<T, S>(cpu, insn));
-        if constexpr (kWrites) cpu.write_mem<T>(insn.seg, offset, r);
+        const T b = read_second<T, S>(cpu, insn);
+        if constexpr (kWrites) {
+          cpu.modify_mem<T>(insn.seg, offset, [&](T a) { return alu_compute<Op, T>(cpu, a, b); });
+        } else {
+          alu_compute<Op, T>(cpu, cpu.read_mem<T>(insn.seg, offset), b);
+        }
       } else {
         const T b = read_second<T, S>(cpu, insn);
         const T r = alu_compute<Op, T, Flags>(cpu, cpu.reg<T>(insn.rm), b);

@@ -64,11 +64,26 @@ inline T read_second(Cpu& cpu, const Insn& insn) {
 template <typename T, Kind K, typename F>
 inline void modify_first(Cpu& cpu, const Insn& insn, F&& f) {
   if constexpr (K == Kind::Mem) {
-    const uint32_t offset = cpu.effective_address(insn);
-    const T value = cpu.read_mem<T>(insn.seg, offset);
-    cpu.write_mem<T>(insn.seg, offset, f(value));
+    cpu.modify_mem<T>(insn.seg, cpu.effective_address(insn), f);
   } else {
     cpu.set_reg<T>(insn.rm, f(cpu.reg<T>(insn.rm)));
+  }
+}
+
+// Direct threading: the instance the decoder stores runs the handler and then calls the next
+// instruction's handler itself (a tail call: a jump), instead of returning to the block loop.
+// The chain stops at the block's end marker (not threaded), at any handler that is not
+// threaded, and when the handler asked to leave the block or the run executes one
+// instruction at a time (Cpu::chain_stopped); the loop in Cpu::execute_block resumes after
+// the last instruction run (current_insn). At most a block's length of frames if the call is
+// not turned into a jump (an unoptimised build).
+template <void (*Body)(Cpu&, const Insn&)>
+void threaded(Cpu& cpu, const Insn& insn) {
+  Body(cpu, insn);
+  if (!cpu.chain_stopped()) [[likely]] {
+    const Insn* const next = &insn + 1;
+    cpu.set_current_insn(next);
+    next->fn(cpu, *next);
   }
 }
 
@@ -77,24 +92,24 @@ Handler select_kinds(Kind first, Kind second) {
   if (first == Kind::Mem) {
     switch (second) {
       case Kind::Reg:
-        return &H<T, Kind::Mem, Kind::Reg>::run;
+        return &threaded<&H<T, Kind::Mem, Kind::Reg>::run>;
       case Kind::Imm:
-        return &H<T, Kind::Mem, Kind::Imm>::run;
+        return &threaded<&H<T, Kind::Mem, Kind::Imm>::run>;
       case Kind::None:
-        return &H<T, Kind::Mem, Kind::None>::run;
+        return &threaded<&H<T, Kind::Mem, Kind::None>::run>;
       default:
         return nullptr;
     }
   }
   switch (second) {
     case Kind::Reg:
-      return &H<T, Kind::Reg, Kind::Reg>::run;
+      return &threaded<&H<T, Kind::Reg, Kind::Reg>::run>;
     case Kind::Mem:
-      return &H<T, Kind::Reg, Kind::Mem>::run;
+      return &threaded<&H<T, Kind::Reg, Kind::Mem>::run>;
     case Kind::Imm:
-      return &H<T, Kind::Reg, Kind::Imm>::run;
+      return &threaded<&H<T, Kind::Reg, Kind::Imm>::run>;
     default:
-      return &H<T, Kind::Reg, Kind::None>::run;
+      return &threaded<&H<T, Kind::Reg, Kind::None>::run>;
   }
 }
 

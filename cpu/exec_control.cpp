@@ -20,7 +20,7 @@ void jcc(Cpu& cpu, const Insn& insn) {
 
 template <typename T, unsigned... Cc>
 Handler jcc_for(unsigned cc, std::integer_sequence<unsigned, Cc...>) {
-  constexpr Handler table[] = {&jcc<T, Cc>...};
+  constexpr Handler table[] = {&threaded<&jcc<T, Cc>>...};
   return table[cc & 15];
 }
 
@@ -213,7 +213,7 @@ Handler select_jcc(unsigned size, unsigned condition) {
   return size == 2 ? jcc_for<uint16_t>(condition, Codes{}) : jcc_for<uint32_t>(condition, Codes{});
 }
 Handler select_jmp_rel(unsigned size) {
-  return size == 2 ? &jmp_rel<uint16_t> : &jmp_rel<uint32_t>;
+  return size == 2 ? &threaded<&jmp_rel<uint16_t>> : &threaded<&jmp_rel<uint32_t>>;
 }
 Handler select_call_rel(unsigned size) {
   return size == 2 ? &call_rel<uint16_t> : &call_rel<uint32_t>;

@@ -208,11 +208,11 @@ void salc(Cpu& cpu, const Insn&) { cpu.set_reg<uint8_t>(0, cpu.cf() ? 0xFF : 0x0
 template <typename To, bool Sign>
 Handler movx_for(unsigned source_size, Kind source) {
   if (source_size == 1) {
-    return source == Kind::Mem ? &movx<To, uint8_t, Sign, Kind::Mem>
-                               : &movx<To, uint8_t, Sign, Kind::Reg>;
+    return source == Kind::Mem ? &threaded<&movx<To, uint8_t, Sign, Kind::Mem>>
+                               : &threaded<&movx<To, uint8_t, Sign, Kind::Reg>>;
   }
-  return source == Kind::Mem ? &movx<To, uint16_t, Sign, Kind::Mem>
-                             : &movx<To, uint16_t, Sign, Kind::Reg>;
+  return source == Kind::Mem ? &threaded<&movx<To, uint16_t, Sign, Kind::Mem>>
+                             : &threaded<&movx<To, uint16_t, Sign, Kind::Reg>>;
 }
 
 }  // namespace
@@ -223,7 +223,9 @@ Handler select_mov(unsigned size, Kind first, Kind second) {
 Handler select_xchg(unsigned size, Kind first) {
   return select_handler<Xchg>(size, first, Kind::Reg);
 }
-Handler select_lea(unsigned size) { return size == 2 ? &lea<uint16_t> : &lea<uint32_t>; }
+Handler select_lea(unsigned size) {
+  return size == 2 ? &threaded<&lea<uint16_t>> : &threaded<&lea<uint32_t>>;
+}
 
 Handler select_movx(bool sign_extend, unsigned size, unsigned source_size, Kind source) {
   if (size == 2) {

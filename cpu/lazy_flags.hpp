@@ -23,7 +23,8 @@ struct LazyFlags {
   uint32_t sign() const { return mask ^ (mask >> 1); }
 
   // eflags supplies the flags when op is None, and CF for INC/DEC.
-  bool cf(uint32_t eflags) const {
+  // Always inlined: INC/DEC call it in their hot path, and a call costs more than the switch.
+  [[gnu::always_inline]] bool cf(uint32_t eflags) const {
     switch (op) {
       case FlagOp::Add:
         return result < src1;

@@ -48,9 +48,10 @@ void Cpu::load_null_segment(unsigned seg, uint16_t selector) {
   s.selector = selector;
   s.rights = 0;
   s.access = 0;
+  sync_flat_segments();
 }
 
-static void fill_cache(SegmentCache& s, uint16_t selector, const Descriptor& d) {
+void Cpu::fill_cache(SegmentCache& s, uint16_t selector, const Descriptor& d) {
   s.selector = selector;
   s.base = d.base();
   s.limit = d.limit();
@@ -58,6 +59,7 @@ static void fill_cache(SegmentCache& s, uint16_t selector, const Descriptor& d) 
   s.big = d.big();
   s.granular = d.granular();
   s.rights = d.rights();
+  sync_flat_segments();
 }
 
 void Cpu::load_segment_protected(unsigned seg, uint16_t selector) {
@@ -90,9 +92,10 @@ void Cpu::load_code_segment(uint16_t selector, const Descriptor& d, unsigned new
   SegmentCache& cs = regs_.seg[kCs];
   fill_cache(cs, static_cast<uint16_t>((selector & 0xFFFC) | new_cpl), d);
   cs.rights = d.readable() ? segment_rights::kRead : 0;
-  cpl_ = new_cpl;
+  sync_flat_segments();
+  set_cpl(new_cpl);
   code_eip_mask_ = cs.big ? 0xFFFFFFFFu : 0xFFFFu;
-  exit_block_ = true;
+  chain_.exit_block = true;
 }
 
 void Cpu::load_ldt(uint16_t selector) {
@@ -274,7 +277,7 @@ void Cpu::call_gate(uint16_t gate_selector, const Descriptor& gate, bool call,
     regs_.gpr[kEsp] = new_esp;
     const unsigned saved_cpl = cpl_;
     try {
-      cpl_ = new_cpl;
+      set_cpl(new_cpl);
       auto push_unit = [&](uint32_t v) {
         if (unit == 4)
           push<uint32_t>(v);
@@ -289,7 +292,8 @@ void Cpu::call_gate(uint16_t gate_selector, const Descriptor& gate, bool call,
     } catch (...) {
       regs_.seg[kSs] = saved_ss;
       regs_.gpr[kEsp] = old_esp;
-      cpl_ = saved_cpl;
+      set_cpl(saved_cpl);
+      sync_flat_segments();
       throw;
     }
     set_accessed(target, code);
@@ -441,7 +445,7 @@ void Cpu::interrupt_protected(uint8_t vector, uint32_t return_eip, InterruptSour
       set_accessed(new_ss, ss_desc);
       fill_cache(regs_.seg[kSs], new_ss, ss_desc);
       regs_.gpr[kEsp] = new_esp;
-      cpl_ = new_cpl;
+      set_cpl(new_cpl);
       eflags_ &= ~flag::kVm;  // the pushes below go to the inner stack with protected checks
       if (from_v86) {
         push_unit(regs_.seg[kGs].selector);
@@ -466,7 +470,8 @@ void Cpu::interrupt_protected(uint8_t vector, uint32_t return_eip, InterruptSour
   } catch (...) {
     regs_.seg[kSs] = saved_ss;
     regs_.gpr[kEsp] = saved_esp;
-    cpl_ = saved_cpl;
+    set_cpl(saved_cpl);
+    sync_flat_segments();
     eflags_ = saved_flags;
     throw;
   }
@@ -476,7 +481,7 @@ void Cpu::interrupt_protected(uint8_t vector, uint32_t return_eip, InterruptSour
     cleared |= flag::kIf;
   }
   eflags_ &= ~cleared;
-  exit_block_ = true;
+  chain_.exit_block = true;
 }
 
 void Cpu::interrupt_return_protected(unsigned operand_size) {
@@ -493,7 +498,7 @@ void Cpu::interrupt_return_protected(unsigned operand_size) {
     const uint32_t keep =
         flag::kIopl | flag::kVm | flag::kVip | flag::kVif | (operand_size == 2 ? 0xFFFF0000u : 0);
     set_eflags((eflags() & keep) | (flags & ~keep));
-    exit_block_ = true;
+    chain_.exit_block = true;
     return;
   }
   if (eflags_ & flag::kNt) {
@@ -524,7 +529,7 @@ void Cpu::interrupt_return_protected(unsigned operand_size) {
     const uint16_t fs = static_cast<uint16_t>(peek_stack<uint32_t>(28));
     const uint16_t gs = static_cast<uint16_t>(peek_stack<uint32_t>(32));
     set_eflags(flags);
-    cpl_ = 3;
+    set_cpl(3);
     for (unsigned seg = 0; seg < kSegCount; ++seg) {
       regs_.seg[seg].limit = 0xFFFF;
       regs_.seg[seg].big = false;
@@ -538,7 +543,7 @@ void Cpu::interrupt_return_protected(unsigned operand_size) {
     load_segment_real(kGs, gs);
     regs_.gpr[kEsp] = new_esp;
     regs_.eip = offset & 0xFFFF;
-    exit_block_ = true;
+    chain_.exit_block = true;
     return;
   }
 
@@ -668,7 +673,7 @@ void Cpu::task_switch(uint16_t selector, const Descriptor& tss, TaskSwitchReason
   set_eflags(new32 ? next.eflags : (next.eflags & 0xFFFF));
   // Segment registers: selectors first, then the descriptor checks of the new task (#TS).
   if (v86_mode()) {
-    cpl_ = 3;
+    set_cpl(3);
     for (unsigned s = 0; s < kSegCount; ++s) {
       regs_.seg[s].limit = 0xFFFF;
       regs_.seg[s].big = false;
@@ -696,7 +701,7 @@ void Cpu::task_switch(uint16_t selector, const Descriptor& tss, TaskSwitchReason
       raise_fault(Vector::InvalidTss, fault.error_code);
     }
   }
-  exit_block_ = true;
+  chain_.exit_block = true;
   // The new TSS's T bit: a #DB trap (BT) before the task's first instruction.
   if (new32 && (read_system<uint16_t>(new_base + 0x64) & 1)) request_debug_trap(1u << 15);
 }

@@ -97,6 +97,33 @@ class Mmu {
     write_slow(linear, sizeof(T), value, user);
   }
 
+  // The host bytes of an access that can take the fast path, or nullptr: for callers that
+  // must choose their own slow path (the CPU's flat-segment accesses, whose slow path checks
+  // the segment limit first). A read-modify-write needs both tags: a read watchpoint slows
+  // only the read tag.
+  template <typename T>
+  uint8_t* read_pointer(uint32_t linear, unsigned user) {
+    Entry& e = entry(linear);
+    return e.read_tag[user] == ((linear + (sizeof(T) - 1)) & kPageMask)
+               ? e.host + (linear & ~kPageMask)
+               : nullptr;
+  }
+  template <typename T>
+  uint8_t* write_pointer(uint32_t linear, unsigned user) {
+    Entry& e = entry(linear);
+    return e.write_tag[user] == ((linear + (sizeof(T) - 1)) & kPageMask)
+               ? e.host + (linear & ~kPageMask)
+               : nullptr;
+  }
+  template <typename T>
+  uint8_t* modify_pointer(uint32_t linear, unsigned user) {
+    Entry& e = entry(linear);
+    const uint32_t page = (linear + (sizeof(T) - 1)) & kPageMask;
+    return ((e.read_tag[user] ^ page) | (e.write_tag[user] ^ page)) == 0
+               ? e.host + (linear & ~kPageMask)
+               : nullptr;
+  }
+
   // The physical address of an instruction byte (raises #PF like a fetch).
   uint32_t translate_fetch(uint32_t linear, bool user) {
     const Entry& e = entry(linear);
