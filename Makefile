@@ -26,13 +26,14 @@ build: deps $(BUILD_DIR)/build.ninja
 run: build
 	$(X86LAB) $(RUN_ARGS)
 
-# Every test in build/, then the fast suites again in an ASan+UBSan build (build-sanitize/),
+# Every test in build/, then the unit, cli, programs, conformance and boot suites again in an
+# ASan+UBSan build (build-sanitize/),
 # then a short run of each fuzzer (build-fuzz/, clang's libFuzzer; docs/security.md), then the
 # cross-host runs (aarch64 and big-endian s390x under qemu-user; docs/hosts.md).
 # Ends with one line `N passed, N failed` counted from all the test logs; exits non-zero
 # when any test failed.
 SANITIZE_DIR ?= $(BUILD_DIR)-sanitize
-SANITIZE_SUITES ?= --suite unit --suite cli --suite programs
+SANITIZE_SUITES ?= --suite unit --suite cli --suite programs --suite conformance --suite boot
 
 # The fuzzers (tests/fuzz) in their own clang build (build-fuzz/): a short run of each.
 FUZZ_DIR ?= $(BUILD_DIR)-fuzz
