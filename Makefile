@@ -4,11 +4,15 @@
 BUILD_DIR ?= build
 MESON_TEST_ARGS ?= --timeout-multiplier 10
 X86LAB := $(BUILD_DIR)/frontend/x86lab
-# A real guest: the demo boot floppy (firmware/demo_floppy.asm) on SeaBIOS, in the SDL window
-# when there is a display, else headless with COM1 on the terminal (Ctrl-A X quits): x86lab
-# falls back by itself and says so in one line.
+# `make run` boots a real guest: Debian 12's 32-bit Linux from a hard-disk image through SeaBIOS
+# and SYSLINUX (scripts/run-default-guest.sh fetches the kernel and busybox from Debian's mirror
+# once), in the SDL window when there is a display, else headless with COM1 on the terminal
+# (Ctrl-A X quits): x86lab falls back by itself and says so in one line. Where the guest cannot
+# be fetched, or with RUN_GUEST=demo, the demo boot floppy (firmware/demo_floppy.asm) instead.
+# RUN_ARGS="..." runs x86lab with those arguments and nothing else.
 DEMO_FLOPPY := $(BUILD_DIR)/firmware/demo_floppy.img
-RUN_ARGS ?= --fda $(DEMO_FLOPPY) --snapshot
+RUN_GUEST ?= linux
+RUN_ARGS ?=
 
 .PHONY: all deps build run test cross-test bench clean
 
@@ -24,7 +28,11 @@ build: deps $(BUILD_DIR)/build.ninja
 	ninja -C $(BUILD_DIR)
 
 run: build
+ifeq ($(strip $(RUN_ARGS)),)
+	@scripts/run-default-guest.sh $(X86LAB) $(DEMO_FLOPPY) $(RUN_GUEST)
+else
 	$(X86LAB) $(RUN_ARGS)
+endif
 
 # Every test in build/, then the unit, cli, programs, conformance and boot suites again in an
 # ASan+UBSan build (build-sanitize/),

@@ -248,6 +248,18 @@ case " \$(cat /proc/cmdline) " in
   echo "WORKLOAD-TIME \$t0 \$t1"
   ;;
 esac
+# The shell below runs on /dev/console, the last console= (the serial port). When the VGA
+# console is on too (tty0 listed before it), tty1 gets a shell of its own beside it, so the SDL
+# window can be typed into as well (make run); it only waits for keys.
+active=\$(cat /sys/class/tty/console/active 2>/dev/null)
+case " \$active " in
+*" tty0 "*)
+  case "\${active##* }" in
+  tty0 | tty1) ;;
+  *) (while true; do setsid sh -c 'exec sh -l <>/dev/tty1 >&0 2>&1'; sleep 1; done) & ;;
+  esac
+  ;;
+esac
 while true; do
   setsid cttyhack sh -l
   echo "x86lab init: the shell exited; starting another"

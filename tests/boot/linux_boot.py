@@ -11,7 +11,10 @@ test runs first when the files are missing (set X86LAB_NO_GUEST_BUILD=1 to forbi
 they are still missing the test exits 77 (meson's "skipped") with a loud SKIPPED line.
 
 Steps: wait for X86LAB-LINUX-READY on COM1, type `uname -m; cat /proc/cpuinfo | head -5`,
-expect i686 and a "model name" line, type `poweroff -f`, expect the emulator to end with exit
+expect i686 and a "model name" line; meanwhile --send-keys types on the PS/2 keyboard, once the VGA
+console's last row ends with the shell's '#', a command that the shell on tty1 (the VGA console,
+which /init starts beside the serial one) runs and that writes its answer to COM1; then type
+`poweroff -f`, expect the emulator to end with exit
 code 0 (the kernel halts the CPU with interrupts off). Bounded by --max-instructions and a
 wall-clock timeout, so it never hangs.
 """
@@ -26,6 +29,9 @@ MARKER = b"X86LAB-LINUX-READY"
 MAX_INSTRUCTIONS = 40_000_000_000
 WALL_TIMEOUT = float(os.environ.get("X86LAB_LINUX_TIMEOUT", "1500"))
 COMMAND = b"uname -m; cat /proc/cpuinfo | head -5\n"
+# Typed on the keyboard into tty1; $((6*7)) makes the shell compute what COM1 must show.
+VGA_COMMAND = "echo vga-shell-$((6*7)) >/dev/ttyS0\\n"  # --send-keys reads backslash-n as Enter
+VGA_ANSWER = b"vga-shell-42"
 
 
 def guest_dir():
@@ -129,7 +135,8 @@ def main():
     cmdline = (open(cmdline_file).read().strip() if os.path.isfile(cmdline_file) else
                "console=ttyS0,115200n8")
     argv = [x86lab, "--nographic", "--deterministic", "--no-reboot",
-            "--max-instructions", str(MAX_INSTRUCTIONS)]
+            "--max-instructions", str(MAX_INSTRUCTIONS),
+            "--send-keys", VGA_COMMAND, "--send-keys-after", "#"]
     if mode == "direct":
         argv += ["--kernel", kernel, "--initrd", initrd, "--append", cmdline]
     else:
@@ -161,7 +168,14 @@ def main():
         else:
             passed += 1
             print(f"cpuinfo: model name: {model.group(1).decode(errors='replace')}", flush=True)
-        guest.wait_for(rb"[#$] ", model.end() if model else start, timeout=300)
+        vga = guest.wait_for(re.escape(VGA_ANSWER), ready.end(), timeout=300)
+        if not vga:
+            failures.append(f"the shell on tty1 did not answer the keyboard ({VGA_ANSWER.decode()}"
+                            " not on COM1)")
+        else:
+            passed += 1
+        guest.wait_for(rb"[#$] ", max(m.end() for m in (model, vga) if m) if (model or vga)
+                       else start, timeout=300)
         guest.type(b"poweroff -f\n")
     rc = guest.wait_exit()
     if rc is None:
@@ -170,7 +184,7 @@ def main():
         failures.append(f"the emulator ended with exit code {rc}, expected 0 after poweroff -f")
     elif ready:
         passed += 1
-    print(f"linux boot ({mode}): {passed} of 4 checks in {guest.elapsed():.1f} s")
+    print(f"linux boot ({mode}): {passed} of 5 checks in {guest.elapsed():.1f} s")
     if failures:
         for failure in failures:
             print("FAIL " + failure)
