@@ -184,6 +184,30 @@ class Cpu final : public bus::CodeWriteObserver {
   // Read-modify-write: one translation on the fast path; f runs once.
   template <typename T, typename F>
   void modify_mem(unsigned seg, uint32_t offset, F&& f);
+  // The host bytes of an access that needs no check at all (a flat segment and a TLB hit), or
+  // nullptr. For the fast twins of memory handlers (exec_common.hpp), whose slow path is the
+  // whole general handler: they make no call, so they need no stack frame.
+  template <typename T>
+  const uint8_t* fast_read_pointer(unsigned seg, uint32_t offset) {
+    return (flat_segments_ & (1u << seg)) ? mmu_.read_pointer<T>(offset, user_) : nullptr;
+  }
+  template <typename T>
+  uint8_t* fast_write_pointer(unsigned seg, uint32_t offset) {
+    return (flat_segments_ & (1u << seg)) ? mmu_.write_pointer<T>(offset, user_) : nullptr;
+  }
+  template <typename T>
+  uint8_t* fast_modify_pointer(unsigned seg, uint32_t offset) {
+    return (flat_segments_ & (1u << seg)) ? mmu_.modify_pointer<T>(offset, user_) : nullptr;
+  }
+  // The same for PUSH and POP: a flat 32-bit stack and a TLB hit at the new or current ESP.
+  template <typename T>
+  uint8_t* fast_push_pointer() {
+    return flat_stack_ ? mmu_.write_pointer<T>(regs_.gpr[kEsp] - sizeof(T), user_) : nullptr;
+  }
+  template <typename T>
+  const uint8_t* fast_pop_pointer() {
+    return flat_stack_ ? mmu_.read_pointer<T>(regs_.gpr[kEsp], user_) : nullptr;
+  }
   // Linear accesses with the current privilege (user at CPL 3), and the implicit supervisor
   // accesses of descriptor tables, the IDT and the TSS.
   template <typename T>
