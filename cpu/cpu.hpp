@@ -307,8 +307,9 @@ class Cpu final : public bus::CodeWriteObserver {
     return both != 0;
   }
   void set_current_insn(const Insn* insn) { current_insn_ = insn; }
-  // The marker after a block's last instruction.
-  static void block_end_handler(Cpu& cpu, const Insn& /*insn*/) { cpu.chain_.exit_block = true; }
+  // The marker after a block's last instruction: goes on to the block its exit is linked to
+  // (direct block chaining, cpu.cpp) or stops the block loop.
+  static void block_end_handler(Cpu& cpu, const Insn& marker);
   void halt() {
     halted_ = true;
     chain_.exit_block = true;
@@ -497,6 +498,10 @@ class Cpu final : public bus::CodeWriteObserver {
   uint32_t insn_eip_ = 0;  // start of the instruction that faulted
   uint32_t block_eip_ = 0;
   const Insn* current_insn_ = nullptr;
+  // The block running in execute_block: its end marker moves this along linked blocks while
+  // chain_budget_ (instructions) lasts.
+  const Block* chain_block_ = nullptr;
+  uint64_t chain_budget_ = 0;
   uint32_t eflags_fixed_ones_ = 2;
   uint32_t eflags_writable_ = 0;
   unsigned cpl_ = 0;
