@@ -38,6 +38,19 @@ void drop_dead_flags(Block& block, const std::vector<FlagFacts>& facts) {
   }
 }
 
+// An operation that sets the flags followed by a 32-bit Jcc becomes one fused handler in the
+// operation's slot (exec_common.hpp); the original handlers stay in block.precise.
+void fuse_jcc_pairs(Block& block) {
+  for (size_t i = 0; i + 1 < block.insns.size(); ++i) {
+    if (const Handler fused = fused_with_jcc(block.insns[i].fn, block.insns[i + 1].fn)) {
+      if (block.precise.empty()) {
+        for (const Insn& insn : block.insns) block.precise.push_back(insn.fn);
+      }
+      block.insns[i].fn = fused;
+    }
+  }
+}
+
 struct FlagMasks {
   uint32_t writable;
   uint32_t fixed_ones;
@@ -375,6 +388,7 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
   if (!cacheable) block->key = ~0u;
   block->count = static_cast<uint32_t>(block->insns.size());
   drop_dead_flags(*block, facts);
+  fuse_jcc_pairs(*block);
   // The end marker stops the run loop without a per-instruction end test, or chains to the
   // next block; it knows where the block's fall-through exit leads.
   Insn end_marker{};

@@ -3,6 +3,7 @@
 #include <bit>
 #include <limits>
 #include <unordered_map>
+#include <utility>
 
 #include "cpu/handlers.hpp"
 
@@ -630,6 +631,18 @@ void add_unary_forms(AddressFormTwins& twins) {
   add_address_forms<Unary<Op>::template H, UnaryFast<Op>::template H, Kind::Mem, Kind::None>(twins);
 }
 
+template <void (*Producer)(Cpu&, const Insn&), unsigned... Cc>
+void add_fusions(FusedPairs& pairs, std::integer_sequence<unsigned, Cc...>) {
+  ((pairs[{&threaded<Producer>, select_jcc(4, Cc)}] = &fused_jcc<Producer, Cc>), ...);
+}
+
+template <AluOp Op>
+void add_alu_fusions(FusedPairs& pairs) {
+  using Codes = std::make_integer_sequence<unsigned, 16>;
+  add_fusions<&Alu<Op>::template H<uint32_t, Kind::Reg, Kind::Reg>::run>(pairs, Codes{});
+  add_fusions<&Alu<Op>::template H<uint32_t, Kind::Reg, Kind::Imm>::run>(pairs, Codes{});
+}
+
 }  // namespace
 
 void add_alu_address_forms(AddressFormTwins& twins) {
@@ -646,6 +659,23 @@ void add_alu_address_forms(AddressFormTwins& twins) {
   add_unary_forms<UnaryOp::Dec>(twins);
   add_unary_forms<UnaryOp::Not>(twins);
   add_unary_forms<UnaryOp::Neg>(twins);
+}
+
+Handler fused_with_jcc(Handler first, Handler jcc) {
+  static const FusedPairs pairs = [] {
+    FusedPairs p;
+    using Codes = std::make_integer_sequence<unsigned, 16>;
+    add_fusions<&Unary<UnaryOp::Dec>::H<uint32_t, Kind::Reg, Kind::None>::run>(p, Codes{});
+    add_fusions<&Unary<UnaryOp::Inc>::H<uint32_t, Kind::Reg, Kind::None>::run>(p, Codes{});
+    add_alu_fusions<AluOp::Cmp>(p);
+    add_alu_fusions<AluOp::Test>(p);
+    add_alu_fusions<AluOp::Sub>(p);
+    add_alu_fusions<AluOp::Add>(p);
+    add_alu_fusions<AluOp::And>(p);
+    return p;
+  }();
+  const auto it = pairs.find({first, jcc});
+  return it == pairs.end() ? nullptr : it->second;
 }
 
 Handler flagless_twin(Handler full) {

@@ -8,8 +8,10 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <type_traits>
 #include <unordered_map>
+#include <utility>
 
 #include "cpu/cpu.hpp"
 #include "cpu/insn.hpp"
@@ -124,6 +126,28 @@ void threaded_fast(Cpu& cpu, const Insn& insn) {
 // The fast twins by address form, for each general memory-operand instance that has them
 // (address_forms.cpp; each family file adds its own).
 using AddressFormTwins = std::unordered_map<Handler, std::array<Handler, kAddressForms>>;
+
+// A register ALU operation fused with the 32-bit Jcc after it (dec ecx / jnz): one handler
+// for the pair, the condition read from the lazy state the operation just recorded (the
+// compiler folds it). Flags stay exact: the operation records them as usual. The Jcc keeps
+// its own slot, so counts and a fault of the branch (#GP past the CS limit) are the Jcc's;
+// runs that stop inside the block use the unfused handlers (Block::precise).
+template <void (*Producer)(Cpu&, const Insn&), unsigned Cc>
+void fused_jcc(Cpu& cpu, const Insn& insn) {
+  Producer(cpu, insn);
+  const Insn* const branch = &insn + 1;
+  cpu.set_current_insn(branch);
+  cpu.sync_eip(*branch);
+  if (cpu.condition<Cc>()) cpu.jump_near(cpu.regs().eip + branch->disp, 4);
+  if (!cpu.chain_stopped()) [[likely]] {
+    const Insn* const next = branch + 1;
+    cpu.set_current_insn(next);
+    next->fn(cpu, *next);
+  }
+}
+
+// (operation instance, Jcc instance) -> the fused handler (exec_alu.cpp).
+using FusedPairs = std::map<std::pair<Handler, Handler>, Handler>;
 
 template <template <typename, Kind, Kind> class H, typename T>
 Handler select_kinds(Kind first, Kind second) {

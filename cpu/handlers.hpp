@@ -24,6 +24,9 @@ Handler address_form_twin(Handler general, AddressForm form);
 void add_alu_address_forms(AddressFormTwins& twins);
 void add_data_address_forms(AddressFormTwins& twins);
 
+// exec_alu.cpp: the fused handler for an instruction and the Jcc after it, or nullptr.
+Handler fused_with_jcc(Handler first, Handler jcc);
+
 // exec_alu.cpp
 Handler select_alu(AluOp op, unsigned size, Kind first, Kind second);
 // The instance of the same operation that records no flags (register destination forms of
