@@ -256,8 +256,15 @@ class Cpu final : public bus::CodeWriteObserver {
   // Records INC/DEC, which keep CF: the current CF is saved into the stored flags first.
   template <typename T>
   void set_lazy_keep_cf(FlagOp op, T result, T src1) {
-    const bool carry = cf();
-    eflags_ = (eflags_ & ~flag::kCf) | (carry ? flag::kCf : 0);
+    // After INC/DEC (or with no lazy operation) the stored CF is already current; after a
+    // logic operation it is 0. Only the others need the lazy state's switch.
+    const FlagOp previous = lazy_.op;
+    if (previous == FlagOp::Logic) {
+      eflags_ &= ~flag::kCf;
+    } else if (previous != FlagOp::None && previous != FlagOp::Inc && previous != FlagOp::Dec) {
+      const bool carry = cf();
+      eflags_ = (eflags_ & ~flag::kCf) | (carry ? flag::kCf : 0);
+    }
     set_lazy<T>(op, result, src1, T{1});
   }
   [[gnu::always_inline]] bool cf() const { return lazy_.cf(eflags_); }
