@@ -423,10 +423,17 @@ namespace {
 // Blocks chained by their end markers call each other as tail calls (jumps) in an optimised
 // build. Where the compiler may not turn them into jumps (no optimisation, AddressSanitizer),
 // every instruction of a chain is a stack frame: the chain is kept short there.
-#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__)
-constexpr uint64_t kChainBudgetLimit = ~uint64_t{0};
-#else
+#if defined(__SANITIZE_ADDRESS__) || !defined(__OPTIMIZE__)
+#define X86LAB_CHAIN_MAY_NEED_FRAMES 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define X86LAB_CHAIN_MAY_NEED_FRAMES 1
+#endif
+#endif
+#ifdef X86LAB_CHAIN_MAY_NEED_FRAMES
 constexpr uint64_t kChainBudgetLimit = 256;
+#else
+constexpr uint64_t kChainBudgetLimit = ~uint64_t{0};
 #endif
 }  // namespace
 
