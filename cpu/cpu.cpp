@@ -38,6 +38,19 @@ void drop_dead_flags(Block& block, const std::vector<FlagFacts>& facts) {
   }
 }
 
+// An operation that sets the flags followed by a 32-bit Jcc becomes one fused handler in the
+// operation's slot (exec_common.hpp); the original handlers stay in block.precise.
+void fuse_jcc_pairs(Block& block) {
+  for (size_t i = 0; i + 1 < block.insns.size(); ++i) {
+    if (const Handler fused = fused_with_jcc(block.insns[i].fn, block.insns[i + 1].fn)) {
+      if (block.precise.empty()) {
+        for (const Insn& insn : block.insns) block.precise.push_back(insn.fn);
+      }
+      block.insns[i].fn = fused;
+    }
+  }
+}
+
 struct FlagMasks {
   uint32_t writable;
   uint32_t fixed_ones;
@@ -375,9 +388,15 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
   if (!cacheable) block->key = ~0u;
   block->count = static_cast<uint32_t>(block->insns.size());
   drop_dead_flags(*block, facts);
-  // The end marker stops the run loop without a per-instruction end test.
+  fuse_jcc_pairs(*block);
+  // The end marker stops the run loop without a per-instruction end test, or chains to the
+  // next block; it knows where the block's fall-through exit leads.
   Insn end_marker{};
   end_marker.fn = &block_end_handler;
+  if (!block->insns.empty()) {
+    end_marker.next_offset = block->insns.back().next_offset;
+    end_marker.flags = block->insns.back().flags & insn_flags::kSetsEip;
+  }
   block->insns.push_back(end_marker);
   return block;
 }
@@ -400,25 +419,81 @@ const Block& Cpu::block_at_eip_slow(uint32_t linear, uint32_t key, JumpCacheEntr
   return inserted;
 }
 
+namespace {
+// Blocks chained by their end markers call each other as tail calls (jumps) in an optimised
+// build. Where the compiler may not turn them into jumps (no optimisation, AddressSanitizer),
+// every instruction of a chain is a stack frame: the chain is kept short there.
+#if defined(__SANITIZE_ADDRESS__) || !defined(__OPTIMIZE__)
+#define X86LAB_CHAIN_MAY_NEED_FRAMES 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define X86LAB_CHAIN_MAY_NEED_FRAMES 1
+#endif
+#endif
+#ifdef X86LAB_CHAIN_MAY_NEED_FRAMES
+constexpr uint64_t kChainBudgetLimit = 256;
+#else
+constexpr uint64_t kChainBudgetLimit = ~uint64_t{0};
+#endif
+}  // namespace
+
+// Direct block chaining from the end marker: the link the run loop would follow (Cpu::run),
+// without returning to it, while the run's budget lasts. Anything the run loop must look at
+// between blocks (an interrupt window, a stop, a mode change) sets chain_.exit_block instead
+// of reaching the marker.
+void Cpu::block_end_handler(Cpu& cpu, const Insn& marker) {
+  const Block& block = *cpu.chain_block_;
+  const uint32_t eip = (marker.flags & insn_flags::kSetsEip)
+                           ? cpu.regs_.eip
+                           : (cpu.block_eip_ + marker.next_offset) & cpu.code_eip_mask_;
+  const uint64_t epoch = cpu.link_epoch();
+  const Block* next;
+  if (block.links[0].eip == eip && block.links[0].epoch == epoch) [[likely]] {
+    next = block.links[0].block;
+  } else if (block.links[1].eip == eip && block.links[1].epoch == epoch) {
+    next = block.links[1].block;
+  } else {
+    cpu.chain_.exit_block = true;
+    return;
+  }
+  if (next->count > cpu.chain_budget_ || next->starts_with_record) [[unlikely]] {
+    cpu.chain_.exit_block = true;
+    return;
+  }
+  cpu.chain_budget_ -= next->count;
+  cpu.retired_ += block.count;
+  cpu.regs_.eip = eip;
+  cpu.block_eip_ = eip;
+  cpu.chain_block_ = next;
+  const Insn* const first = next->insns.data();
+  cpu.current_insn_ = first;
+  first->fn(cpu, *first);
+}
+
 uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {
-  const Insn* const first = block.insns.data();
+  const uint64_t retired_before = retired_;
+  const Insn* first = block.insns.data();
   const Insn* insn = first;
   block_eip_ = regs_.eip;
   block_ended_in_fault_ = false;
+  chain_block_ = &block;
   uint64_t done;
   try {
     if (budget >= block.count) [[likely]] {
       // The block's end marker sets chain_.exit_block like an instruction that ends the block, so
       // the loop tests one byte per instruction; reaching it is not a reason to stop.
-      // Threaded handlers run on by themselves; current_insn_ is the last one that ran.
+      // Threaded handlers run on by themselves; current_insn_ is the last one that ran. The
+      // end marker may have moved on to linked blocks: chain_block_ is the one that ran last.
+      chain_budget_ = std::min(budget - block.count, kChainBudgetLimit);
       do {
         current_insn_ = insn;
         insn->fn(*this, *insn);
         insn = current_insn_ + 1;
       } while (!chain_.exit_block);
+      first = chain_block_->insns.data();
       done = static_cast<uint64_t>(insn - first);
-      if (done > block.count) {
-        done = block.count;
+      if (done > chain_block_->count) {
+        done = chain_block_->count;
         chain_.exit_block = false;
       }
     } else {
@@ -443,19 +518,20 @@ uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {
     // (a handler that faults again, an IVT pointing at an invalid opcode) still uses up its
     // budget and its guest time instead of holding the host's run loop forever.
     const Insn& faulting = *current_insn_;
+    first = chain_block_->insns.data();
     done = static_cast<uint64_t>(&faulting - first) + 1;
     retired_ += done;
     block_ended_in_fault_ = !fault.is_trap;
     insn_eip_ = insn_start_eip();
     if (fault.is_trap) regs_.eip = next_eip(faulting);
     handle_fault(fault);
-    return done;
+    return retired_ - retired_before;
   }
   if (done > 0 && !(first[done - 1].flags & insn_flags::kSetsEip)) {
     regs_.eip = next_eip(first[done - 1]);
   }
   retired_ += done;
-  return done;
+  return retired_ - retired_before;
 }
 
 namespace {
@@ -573,6 +649,7 @@ uint64_t Cpu::run(uint64_t max_instructions) {
       const uint64_t budget = max_instructions - executed + block->starts_with_record;
       const uint64_t before = retired_;
       execute_block(*block, budget);
+      block = chain_block_;  // the last of the blocks its end markers chained to
       executed += retired_ - before;
       if (chain_.exit_block || executed >= max_instructions) break;
       // Direct block chaining: the block remembers the blocks its exits led to, valid while

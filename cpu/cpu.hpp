@@ -184,6 +184,30 @@ class Cpu final : public bus::CodeWriteObserver {
   // Read-modify-write: one translation on the fast path; f runs once.
   template <typename T, typename F>
   void modify_mem(unsigned seg, uint32_t offset, F&& f);
+  // The host bytes of an access that needs no check at all (a flat segment and a TLB hit), or
+  // nullptr. For the fast twins of memory handlers (exec_common.hpp), whose slow path is the
+  // whole general handler: they make no call, so they need no stack frame.
+  template <typename T>
+  const uint8_t* fast_read_pointer(unsigned seg, uint32_t offset) {
+    return (flat_segments_ & (1u << seg)) ? mmu_.read_pointer<T>(offset, user_) : nullptr;
+  }
+  template <typename T>
+  uint8_t* fast_write_pointer(unsigned seg, uint32_t offset) {
+    return (flat_segments_ & (1u << seg)) ? mmu_.write_pointer<T>(offset, user_) : nullptr;
+  }
+  template <typename T>
+  uint8_t* fast_modify_pointer(unsigned seg, uint32_t offset) {
+    return (flat_segments_ & (1u << seg)) ? mmu_.modify_pointer<T>(offset, user_) : nullptr;
+  }
+  // The same for PUSH and POP: a flat 32-bit stack and a TLB hit at the new or current ESP.
+  template <typename T>
+  uint8_t* fast_push_pointer() {
+    return flat_stack_ ? mmu_.write_pointer<T>(regs_.gpr[kEsp] - sizeof(T), user_) : nullptr;
+  }
+  template <typename T>
+  const uint8_t* fast_pop_pointer() {
+    return flat_stack_ ? mmu_.read_pointer<T>(regs_.gpr[kEsp], user_) : nullptr;
+  }
   // Linear accesses with the current privilege (user at CPL 3), and the implicit supervisor
   // accesses of descriptor tables, the IDT and the TSS.
   template <typename T>
@@ -232,8 +256,15 @@ class Cpu final : public bus::CodeWriteObserver {
   // Records INC/DEC, which keep CF: the current CF is saved into the stored flags first.
   template <typename T>
   void set_lazy_keep_cf(FlagOp op, T result, T src1) {
-    const bool carry = cf();
-    eflags_ = (eflags_ & ~flag::kCf) | (carry ? flag::kCf : 0);
+    // After INC/DEC (or with no lazy operation) the stored CF is already current; after a
+    // logic operation it is 0. Only the others need the lazy state's switch.
+    const FlagOp previous = lazy_.op;
+    if (previous == FlagOp::Logic) {
+      eflags_ &= ~flag::kCf;
+    } else if (previous != FlagOp::None && previous != FlagOp::Inc && previous != FlagOp::Dec) {
+      const bool carry = cf();
+      eflags_ = (eflags_ & ~flag::kCf) | (carry ? flag::kCf : 0);
+    }
     set_lazy<T>(op, result, src1, T{1});
   }
   [[gnu::always_inline]] bool cf() const { return lazy_.cf(eflags_); }
@@ -283,8 +314,9 @@ class Cpu final : public bus::CodeWriteObserver {
     return both != 0;
   }
   void set_current_insn(const Insn* insn) { current_insn_ = insn; }
-  // The marker after a block's last instruction.
-  static void block_end_handler(Cpu& cpu, const Insn& /*insn*/) { cpu.chain_.exit_block = true; }
+  // The marker after a block's last instruction: goes on to the block its exit is linked to
+  // (direct block chaining, cpu.cpp) or stops the block loop.
+  static void block_end_handler(Cpu& cpu, const Insn& marker);
   void halt() {
     halted_ = true;
     chain_.exit_block = true;
@@ -473,6 +505,10 @@ class Cpu final : public bus::CodeWriteObserver {
   uint32_t insn_eip_ = 0;  // start of the instruction that faulted
   uint32_t block_eip_ = 0;
   const Insn* current_insn_ = nullptr;
+  // The block running in execute_block: its end marker moves this along linked blocks while
+  // chain_budget_ (instructions) lasts.
+  const Block* chain_block_ = nullptr;
+  uint64_t chain_budget_ = 0;
   uint32_t eflags_fixed_ones_ = 2;
   uint32_t eflags_writable_ = 0;
   unsigned cpl_ = 0;

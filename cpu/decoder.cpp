@@ -307,6 +307,16 @@ void Selector::run() {
   if (!h) {
     h = kInvalidOpcode;
     end_block();
+  } else if (in_.address_width == 32) {
+    // A memory operand's 32-bit address form, settled here: the fast twin (when the family has
+    // them) computes it without the general form's index and 16-bit mask.
+    for (unsigned i = 0; i < count_; ++i) {
+      if (op_[i].kind == Kind::Mem) {
+        h = address_form_twin(
+            h, insn_.index == kNoReg ? AddressForm::Base32 : AddressForm::BaseIndex32);
+        break;
+      }
+    }
   }
   insn_.fn = h;
 }

@@ -3,6 +3,7 @@
 #include <bit>
 #include <limits>
 #include <unordered_map>
+#include <utility>
 
 #include "cpu/handlers.hpp"
 
@@ -80,6 +81,35 @@ struct Alu {
   };
 };
 
+// The fast twins of the memory forms (exec_common.hpp): the same operation on the host bytes,
+// or false (nothing done) when an access needs a check.
+template <AluOp Op>
+struct AluFast {
+  template <typename T, Kind F, Kind S, AddressForm A>
+  struct H {
+    static bool run(Cpu& cpu, const Insn& insn) {
+      constexpr bool kWrites = Op != AluOp::Cmp && Op != AluOp::Test;
+      const uint32_t offset = address_of<A>(cpu, insn);
+      if constexpr (F == Kind::Mem && kWrites) {
+        uint8_t* const p = cpu.fast_modify_pointer<T>(insn.seg, offset);
+        if (!p) return false;
+        const T b = read_second<T, S>(cpu, insn);
+        bus::store_le<T>(p, alu_compute<Op, T>(cpu, bus::load_le<T>(p), b));
+      } else if constexpr (F == Kind::Mem) {
+        const uint8_t* const p = cpu.fast_read_pointer<T>(insn.seg, offset);
+        if (!p) return false;
+        alu_compute<Op, T>(cpu, bus::load_le<T>(p), read_second<T, S>(cpu, insn));
+      } else {
+        const uint8_t* const p = cpu.fast_read_pointer<T>(insn.seg, offset);
+        if (!p) return false;
+        const T r = alu_compute<Op, T>(cpu, cpu.reg<T>(insn.rm), bus::load_le<T>(p));
+        if constexpr (kWrites) cpu.set_reg<T>(insn.rm, r);
+      }
+      return true;
+    }
+  };
+};
+
 template <UnaryOp Op, bool Flags = true>
 struct Unary {
   template <typename T, Kind F, Kind>
@@ -107,6 +137,38 @@ struct Unary {
         }
         return a;
       });
+    }
+  };
+};
+
+template <UnaryOp Op>
+struct UnaryFast {
+  template <typename T, Kind, Kind, AddressForm A>
+  struct H {
+    static bool run(Cpu& cpu, const Insn& insn) {
+      uint8_t* const p = cpu.fast_modify_pointer<T>(insn.seg, address_of<A>(cpu, insn));
+      if (!p) return false;
+      const T a = bus::load_le<T>(p);
+      T r;
+      switch (Op) {
+        case UnaryOp::Inc:
+          r = static_cast<T>(a + 1);
+          cpu.set_lazy_keep_cf<T>(FlagOp::Inc, r, a);
+          break;
+        case UnaryOp::Dec:
+          r = static_cast<T>(a - 1);
+          cpu.set_lazy_keep_cf<T>(FlagOp::Dec, r, a);
+          break;
+        case UnaryOp::Not:
+          r = static_cast<T>(~a);
+          break;
+        case UnaryOp::Neg:
+          r = static_cast<T>(T{0} - a);
+          cpu.set_lazy<T>(FlagOp::Sub, r, T{0}, a);
+          break;
+      }
+      bus::store_le<T>(p, r);
+      return true;
     }
   };
 };
@@ -557,7 +619,64 @@ void pair_unary(TwinMap& twins) {
   pair_twins<Unary<Op>::template H, Unary<Op, false>::template H>(twins, Kind::None);
 }
 
+template <AluOp Op>
+void add_alu_forms(AddressFormTwins& twins) {
+  add_address_forms<Alu<Op>::template H, AluFast<Op>::template H, Kind::Mem, Kind::Reg>(twins);
+  add_address_forms<Alu<Op>::template H, AluFast<Op>::template H, Kind::Mem, Kind::Imm>(twins);
+  add_address_forms<Alu<Op>::template H, AluFast<Op>::template H, Kind::Reg, Kind::Mem>(twins);
+}
+
+template <UnaryOp Op>
+void add_unary_forms(AddressFormTwins& twins) {
+  add_address_forms<Unary<Op>::template H, UnaryFast<Op>::template H, Kind::Mem, Kind::None>(twins);
+}
+
+template <void (*Producer)(Cpu&, const Insn&), unsigned... Cc>
+void add_fusions(FusedPairs& pairs, std::integer_sequence<unsigned, Cc...>) {
+  ((pairs[{&threaded<Producer>, select_jcc(4, Cc)}] = &fused_jcc<Producer, Cc>), ...);
+}
+
+template <AluOp Op>
+void add_alu_fusions(FusedPairs& pairs) {
+  using Codes = std::make_integer_sequence<unsigned, 16>;
+  add_fusions<&Alu<Op>::template H<uint32_t, Kind::Reg, Kind::Reg>::run>(pairs, Codes{});
+  add_fusions<&Alu<Op>::template H<uint32_t, Kind::Reg, Kind::Imm>::run>(pairs, Codes{});
+}
+
 }  // namespace
+
+void add_alu_address_forms(AddressFormTwins& twins) {
+  add_alu_forms<AluOp::Add>(twins);
+  add_alu_forms<AluOp::Or>(twins);
+  add_alu_forms<AluOp::Adc>(twins);
+  add_alu_forms<AluOp::Sbb>(twins);
+  add_alu_forms<AluOp::And>(twins);
+  add_alu_forms<AluOp::Sub>(twins);
+  add_alu_forms<AluOp::Xor>(twins);
+  add_alu_forms<AluOp::Cmp>(twins);
+  add_alu_forms<AluOp::Test>(twins);
+  add_unary_forms<UnaryOp::Inc>(twins);
+  add_unary_forms<UnaryOp::Dec>(twins);
+  add_unary_forms<UnaryOp::Not>(twins);
+  add_unary_forms<UnaryOp::Neg>(twins);
+}
+
+Handler fused_with_jcc(Handler first, Handler jcc) {
+  static const FusedPairs pairs = [] {
+    FusedPairs p;
+    using Codes = std::make_integer_sequence<unsigned, 16>;
+    add_fusions<&Unary<UnaryOp::Dec>::H<uint32_t, Kind::Reg, Kind::None>::run>(p, Codes{});
+    add_fusions<&Unary<UnaryOp::Inc>::H<uint32_t, Kind::Reg, Kind::None>::run>(p, Codes{});
+    add_alu_fusions<AluOp::Cmp>(p);
+    add_alu_fusions<AluOp::Test>(p);
+    add_alu_fusions<AluOp::Sub>(p);
+    add_alu_fusions<AluOp::Add>(p);
+    add_alu_fusions<AluOp::And>(p);
+    return p;
+  }();
+  const auto it = pairs.find({first, jcc});
+  return it == pairs.end() ? nullptr : it->second;
+}
 
 Handler flagless_twin(Handler full) {
   static const TwinMap twins = [] {

@@ -6,8 +6,12 @@
 // effective-address recipe, an immediate is insn.imm.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <map>
 #include <type_traits>
+#include <unordered_map>
+#include <utility>
 
 #include "cpu/cpu.hpp"
 #include "cpu/insn.hpp"
@@ -87,6 +91,64 @@ void threaded(Cpu& cpu, const Insn& insn) {
   }
 }
 
+// Effective-address forms settled at decode for 32-bit addressing: no 16-bit mask, and no index
+// for [base+disp] and [disp] (a missing base is the zero register kNoReg). 16-bit addressing
+// keeps the general Cpu::effective_address.
+enum class AddressForm : uint8_t { Base32, BaseIndex32 };
+inline constexpr unsigned kAddressForms = 2;
+
+template <AddressForm A>
+[[gnu::always_inline]] inline uint32_t address_of(Cpu& cpu, const Insn& insn) {
+  if constexpr (A == AddressForm::Base32) {
+    return cpu.gpr(insn.base) + insn.disp;
+  } else {
+    return cpu.gpr(insn.base) + (cpu.gpr(insn.index) << insn.scale) + insn.disp;
+  }
+}
+
+// The fast twin of a memory handler. Fast does the whole instruction when its accesses need no
+// check (Cpu::fast_read_pointer and friends) and returns true; otherwise it changes nothing and
+// returns false, and General, the instance the decoder picked (threaded), runs instead as a
+// tail call. Fast makes no call, so neither it nor this wrapper needs a stack frame.
+template <bool (*Fast)(Cpu&, const Insn&), Handler General>
+void threaded_fast(Cpu& cpu, const Insn& insn) {
+  if (!Fast(cpu, insn)) [[unlikely]] {
+    General(cpu, insn);
+    return;
+  }
+  if (!cpu.chain_stopped()) [[likely]] {
+    const Insn* const next = &insn + 1;
+    cpu.set_current_insn(next);
+    next->fn(cpu, *next);
+  }
+}
+
+// The fast twins by address form, for each general memory-operand instance that has them
+// (address_forms.cpp; each family file adds its own).
+using AddressFormTwins = std::unordered_map<Handler, std::array<Handler, kAddressForms>>;
+
+// A register ALU operation fused with the 32-bit Jcc after it (dec ecx / jnz): one handler
+// for the pair, the condition read from the lazy state the operation just recorded (the
+// compiler folds it). Flags stay exact: the operation records them as usual. The Jcc keeps
+// its own slot, so counts and a fault of the branch (#GP past the CS limit) are the Jcc's;
+// runs that stop inside the block use the unfused handlers (Block::precise).
+template <void (*Producer)(Cpu&, const Insn&), unsigned Cc>
+void fused_jcc(Cpu& cpu, const Insn& insn) {
+  Producer(cpu, insn);
+  const Insn* const branch = &insn + 1;
+  cpu.set_current_insn(branch);
+  cpu.sync_eip(*branch);
+  if (cpu.condition<Cc>()) cpu.jump_near(cpu.regs().eip + branch->disp, 4);
+  if (!cpu.chain_stopped()) [[likely]] {
+    const Insn* const next = branch + 1;
+    cpu.set_current_insn(next);
+    next->fn(cpu, *next);
+  }
+}
+
+// (operation instance, Jcc instance) -> the fused handler (exec_alu.cpp).
+using FusedPairs = std::map<std::pair<Handler, Handler>, Handler>;
+
 template <template <typename, Kind, Kind> class H, typename T>
 Handler select_kinds(Kind first, Kind second) {
   if (first == Kind::Mem) {
@@ -111,6 +173,21 @@ Handler select_kinds(Kind first, Kind second) {
     default:
       return &threaded<&H<T, Kind::Reg, Kind::None>::run>;
   }
+}
+
+// Registers the fast twins of H<T, F, S> (the instance select_kinds picks): Fast<T, F, S, form>
+// for each address form.
+template <template <typename, Kind, Kind> class H,
+          template <typename, Kind, Kind, AddressForm> class Fast, Kind F, Kind S>
+void add_address_forms(AddressFormTwins& twins) {
+  auto one_size = [&]<typename T>(T) {
+    constexpr Handler general = &threaded<&H<T, F, S>::run>;
+    twins[general] = {&threaded_fast<&Fast<T, F, S, AddressForm::Base32>::run, general>,
+                      &threaded_fast<&Fast<T, F, S, AddressForm::BaseIndex32>::run, general>};
+  };
+  one_size(uint8_t{});
+  one_size(uint16_t{});
+  one_size(uint32_t{});
 }
 
 // Picks H<T, first, second>::run for an operand size in bytes (1, 2 or 4).

@@ -12,6 +12,25 @@ struct Mov {
   }
 };
 
+// The fast twins (exec_common.hpp): the move on the host bytes, or false when the access needs
+// a check.
+template <typename T, Kind F, Kind S, AddressForm A>
+struct MovFast {
+  static bool run(Cpu& cpu, const Insn& insn) {
+    const uint32_t offset = address_of<A>(cpu, insn);
+    if constexpr (F == Kind::Mem) {
+      uint8_t* const p = cpu.fast_write_pointer<T>(insn.seg, offset);
+      if (!p) return false;
+      bus::store_le<T>(p, read_second<T, S>(cpu, insn));
+    } else {
+      const uint8_t* const p = cpu.fast_read_pointer<T>(insn.seg, offset);
+      if (!p) return false;
+      cpu.set_reg<T>(insn.rm, bus::load_le<T>(p));
+    }
+    return true;
+  }
+};
+
 template <typename T, Kind F, Kind>
 struct Xchg {
   static void run(Cpu& cpu, const Insn& insn) {
@@ -30,6 +49,20 @@ void lea(Cpu& cpu, const Insn& insn) {
   cpu.set_reg<T>(insn.rm, static_cast<T>(cpu.effective_address(insn)));
 }
 
+// LEA's address forms: never a slow path.
+template <typename T, AddressForm A>
+bool lea_fast(Cpu& cpu, const Insn& insn) {
+  cpu.set_reg<T>(insn.rm, static_cast<T>(address_of<A>(cpu, insn)));
+  return true;
+}
+
+template <typename T>
+void add_lea_forms(AddressFormTwins& twins) {
+  constexpr Handler general = &threaded<&lea<T>>;
+  twins[general] = {&threaded_fast<&lea_fast<T, AddressForm::Base32>, general>,
+                    &threaded_fast<&lea_fast<T, AddressForm::BaseIndex32>, general>};
+}
+
 template <typename To, typename From, bool Sign, Kind S>
 void movx(Cpu& cpu, const Insn& insn) {
   const From value = read_second<From, S>(cpu, insn);
@@ -39,6 +72,20 @@ void movx(Cpu& cpu, const Insn& insn) {
   } else {
     cpu.set_reg<To>(insn.rm, static_cast<To>(value));
   }
+}
+
+template <typename To, typename From, bool Sign, AddressForm A>
+bool movx_fast(Cpu& cpu, const Insn& insn) {
+  const uint8_t* const p = cpu.fast_read_pointer<From>(insn.seg, address_of<A>(cpu, insn));
+  if (!p) return false;
+  const From value = bus::load_le<From>(p);
+  if constexpr (Sign) {
+    cpu.set_reg<To>(insn.rm,
+                    static_cast<To>(static_cast<Signed<To>>(static_cast<Signed<From>>(value))));
+  } else {
+    cpu.set_reg<To>(insn.rm, static_cast<To>(value));
+  }
+  return true;
 }
 
 template <typename T, Kind F, Kind S>
@@ -76,6 +123,31 @@ struct Pop {
     }
   }
 };
+
+// PUSH reg/imm and POP reg on a flat 32-bit stack with a TLB hit (exec_common.hpp's fast
+// twins). PUSH ESP stores the old value; POP ESP ends with the value popped.
+template <typename T, Kind S>
+bool push_fast(Cpu& cpu, const Insn& insn) {
+  uint8_t* const p = cpu.fast_push_pointer<T>();
+  if (!p) return false;
+  bus::store_le<T>(p, read_second<T, S>(cpu, insn));
+  cpu.gpr(kEsp) -= sizeof(T);
+  return true;
+}
+
+template <typename T>
+bool pop_fast(Cpu& cpu, const Insn& insn) {
+  const uint8_t* const p = cpu.fast_pop_pointer<T>();
+  if (!p) return false;
+  cpu.gpr(kEsp) += sizeof(T);
+  cpu.set_reg<T>(insn.rm, bus::load_le<T>(p));
+  return true;
+}
+
+template <typename T, Kind S>
+Handler push_for() {
+  return &threaded_fast<&push_fast<T, S>, &threaded<&Push<T, Kind::Reg, S>::run>>;
+}
 
 template <typename T>
 void push_sreg(Cpu& cpu, const Insn& insn) {
@@ -215,7 +287,32 @@ Handler movx_for(unsigned source_size, Kind source) {
                              : &threaded<&movx<To, uint16_t, Sign, Kind::Reg>>;
 }
 
+template <typename To, typename From, bool Sign>
+void add_movx_forms(AddressFormTwins& twins) {
+  constexpr Handler general = &threaded<&movx<To, From, Sign, Kind::Mem>>;
+  twins[general] = {&threaded_fast<&movx_fast<To, From, Sign, AddressForm::Base32>, general>,
+                    &threaded_fast<&movx_fast<To, From, Sign, AddressForm::BaseIndex32>, general>};
+}
+
+template <typename To>
+void add_movx_forms(AddressFormTwins& twins) {
+  add_movx_forms<To, uint8_t, false>(twins);
+  add_movx_forms<To, uint8_t, true>(twins);
+  add_movx_forms<To, uint16_t, false>(twins);
+  add_movx_forms<To, uint16_t, true>(twins);
+}
+
 }  // namespace
+
+void add_data_address_forms(AddressFormTwins& twins) {
+  add_address_forms<Mov, MovFast, Kind::Mem, Kind::Reg>(twins);
+  add_address_forms<Mov, MovFast, Kind::Mem, Kind::Imm>(twins);
+  add_address_forms<Mov, MovFast, Kind::Reg, Kind::Mem>(twins);
+  add_movx_forms<uint16_t>(twins);
+  add_movx_forms<uint32_t>(twins);
+  add_lea_forms<uint16_t>(twins);
+  add_lea_forms<uint32_t>(twins);
+}
 
 Handler select_mov(unsigned size, Kind first, Kind second) {
   return select_handler<Mov>(size, first, second);
@@ -237,9 +334,19 @@ Handler select_movx(bool sign_extend, unsigned size, unsigned source_size, Kind 
 }
 
 Handler select_push(unsigned size, Kind source) {
+  if (source == Kind::Reg)
+    return size == 2 ? push_for<uint16_t, Kind::Reg>() : push_for<uint32_t, Kind::Reg>();
+  if (source == Kind::Imm)
+    return size == 2 ? push_for<uint16_t, Kind::Imm>() : push_for<uint32_t, Kind::Imm>();
   return select_handler_wide<Push>(size, Kind::Reg, source);
 }
 Handler select_pop(unsigned size, Kind first) {
+  if (first == Kind::Reg) {
+    return size == 2 ? &threaded_fast<&pop_fast<uint16_t>,
+                                      &threaded<&Pop<uint16_t, Kind::Reg, Kind::None>::run>>
+                     : &threaded_fast<&pop_fast<uint32_t>,
+                                      &threaded<&Pop<uint32_t, Kind::Reg, Kind::None>::run>>;
+  }
   return select_handler_wide<Pop>(size, first, Kind::None);
 }
 Handler select_push_sreg(unsigned size) {

@@ -18,6 +18,15 @@ enum class BitOp : uint8_t { Bt, Bts, Btr, Btc };
 enum class StringOp : uint8_t { Movs, Cmps, Stos, Lods, Scas, Ins, Outs };
 enum class LoopOp : uint8_t { Loopne, Loope, Loop, Jcxz };
 
+// address_forms.cpp: the fast twin of a memory-operand instance for a 32-bit address form,
+// or general itself when it has none. Each family adds its twins (exec_alu.cpp, exec_data.cpp).
+Handler address_form_twin(Handler general, AddressForm form);
+void add_alu_address_forms(AddressFormTwins& twins);
+void add_data_address_forms(AddressFormTwins& twins);
+
+// exec_alu.cpp: the fused handler for an instruction and the Jcc after it, or nullptr.
+Handler fused_with_jcc(Handler first, Handler jcc);
+
 // exec_alu.cpp
 Handler select_alu(AluOp op, unsigned size, Kind first, Kind second);
 // The instance of the same operation that records no flags (register destination forms of

@@ -2,6 +2,7 @@
 // through the IVT on the later models, and flags a real CPU gives for known operands.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "tests/cpu/real_mode_harness.hpp"
@@ -199,4 +200,35 @@ TEST_CASE("unmapping a ROM drops the CPU's cached host pointers into it") {
   CHECK(h.cpu.mmu().read<uint8_t>(0x20800, false) == 0x11);
   h.memory.unmap(0x20000, bus::kPageSize);
   CHECK(h.cpu.mmu().read<uint8_t>(0x20800, false) == 0x00);  // RAM again
+}
+
+TEST_CASE("a chained loop with a fused DEC/JNZ retires exactly the budget it is given") {
+  // inc eax / dec ecx / jnz back: one three-instruction block linked to itself, whose end
+  // marker chains while the budget lasts and whose DEC/JNZ run as one fused handler. Budgets
+  // of 7 end inside the block as often as at its end.
+  tests::RealModeHarness h;
+  h.load({
+      0x66, 0xB9, 0xE8, 0x03, 0x00, 0x00,        // mov ecx, 1000
+      0x66, 0x40,                                // loop: inc eax
+      0x66, 0x49,                                // dec ecx
+      0x66, 0x0F, 0x85, 0xF5, 0xFF, 0xFF, 0xFF,  // jnz loop (32-bit operand size)
+      0xF4,                                      // hlt
+  });
+  REQUIRE(h.cpu.run(1) == 1);
+  uint64_t ran = 0;
+  while (ran < 3000) {
+    const uint64_t step = std::min<uint64_t>(7, 3000 - ran);
+    REQUIRE(h.cpu.run(step) == step);
+    ran += step;
+    const uint32_t incs = static_cast<uint32_t>((ran + 2) / 3);
+    const uint32_t decs = static_cast<uint32_t>((ran + 1) / 3);
+    REQUIRE(h.cpu.regs().gpr[cpu::kEax] == incs);
+    REQUIRE(h.cpu.regs().gpr[cpu::kEcx] == 1000 - decs);
+    const uint32_t expected_eip = ran % 3 == 0 ? 6 : ran % 3 == 1 ? 8 : 10;
+    REQUIRE(h.cpu.regs().eip == (ran == 3000 ? 17u : expected_eip));
+  }
+  CHECK((h.cpu.eflags() & cpu::flag::kZf) != 0);
+  CHECK(h.cpu.run(10) == 1);  // the HLT
+  CHECK(h.cpu.halted());
+  CHECK(h.cpu.regs().gpr[cpu::kEax] == 1000);
 }
