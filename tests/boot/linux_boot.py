@@ -168,14 +168,14 @@ def main():
         else:
             passed += 1
             print(f"cpuinfo: model name: {model.group(1).decode(errors='replace')}", flush=True)
+        guest.wait_for(rb"[#$] ", model.end() if model else start, timeout=300)
+        # The tty1 shell's answer has no COM1 prompt after it: wait for the answer itself.
         vga = guest.wait_for(re.escape(VGA_ANSWER), ready.end(), timeout=300)
         if not vga:
             failures.append(f"the shell on tty1 did not answer the keyboard ({VGA_ANSWER.decode()}"
                             " not on COM1)")
         else:
             passed += 1
-        guest.wait_for(rb"[#$] ", max(m.end() for m in (model, vga) if m) if (model or vga)
-                       else start, timeout=300)
         guest.type(b"poweroff -f\n")
     rc = guest.wait_exit()
     if rc is None:
