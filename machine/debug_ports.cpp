@@ -32,11 +32,13 @@ DebugconSink::~DebugconSink() {
 void DebugconSink::put(uint8_t byte) {
   if (!out_) return;
   std::fputc(byte, out_);
-  if (byte == '\n') std::fflush(out_);
+  unflushed_ = byte != '\n';
+  if (!unflushed_) std::fflush(out_);
 }
 
 void DebugconSink::flush() {
-  if (out_) std::fflush(out_);
+  if (out_ && unflushed_) std::fflush(out_);
+  unflushed_ = false;
 }
 
 }  // namespace x86lab::machine

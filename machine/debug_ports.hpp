@@ -25,12 +25,14 @@ class DebugconSink {
   DebugconSink& operator=(const DebugconSink&) = delete;
   ~DebugconSink();
 
+  // Flushes at each newline; flush() writes out the rest (a prompt), cheaply when there is none.
   void put(uint8_t byte);
   void flush();
 
  private:
   std::FILE* out_ = nullptr;
   bool owns_file_ = false;
+  bool unflushed_ = false;  // bytes put since the last flush
 };
 
 class DebugExit {

@@ -247,6 +247,7 @@ void PcMachine::wire_serial_ports() {
 
 void PcMachine::flush_serial() {
   serial_.flush();
+  debugcon_.flush();
   for (auto& sink : more_serial_) {
     if (sink) sink->flush();
   }
@@ -422,6 +423,7 @@ void PcMachine::catch_up_clock() {
 void PcMachine::wait_for_event(uint64_t deadline) {
   // No instruction retires while halted: guest time jumps to the event. In real time, first
   // wait until the host has caught up with it (not at all when the guest is behind).
+  flush_serial();  // a halted guest has said what it will say for now (a prompt, say)
   if (!config_.deterministic) {
     const uint64_t host = host_now_ns();
     if (host < deadline) {
@@ -429,7 +431,6 @@ void PcMachine::wait_for_event(uint64_t deadline) {
           std::min<std::chrono::nanoseconds>(std::chrono::nanoseconds(deadline - host), kMaxSleep);
       const auto slept_from = std::chrono::steady_clock::now();
       if (console_) {
-        flush_serial();
         console_->wait(wait);  // typing wakes the guest at once
       } else {
         std::this_thread::sleep_for(wait);
@@ -489,9 +490,13 @@ RunResult PcMachine::run() {
         }
       }
     }
-    if (console_ && console_countdown_-- == 0) {
+    if (console_countdown_-- == 0) {
       console_countdown_ = kConsolePollSlices;
-      flush_serial();  // a prompt has no newline: show it before the user answers it
+      // The sinks flush themselves at newlines, but a prompt has none: a reader of the
+      // terminal or the file must see it before answering it, busy guest or not.
+      flush_serial();
+    }
+    if (console_ && console_countdown_ == kConsolePollSlices) {
       console_->poll();
       if (console_->quit_requested()) {
         result.reason = RunResult::Reason::Stopped;

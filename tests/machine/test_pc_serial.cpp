@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <unistd.h>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -81,6 +82,31 @@ TEST_CASE("pc serial: without more --serial only COM1 answers") {
   CHECK(pc.com(1) == nullptr);
   CHECK(pc.io().read(0x2F8 + Uart16550::kLcr, 1) == 0xFF);  // nothing decodes COM2
   CHECK(pc.io().read(0x3F8 + Uart16550::kLcr, 1) != 0xFF);
+}
+
+// A prompt ends without a newline, and the sinks flush at newlines: the machine must flush
+// them while the guest runs, or a script waiting for "login: " in the file waits until the
+// guest happens to print a line (a Linux boot waited 70 s for its shell prompt that way).
+TEST_CASE("pc serial: a prompt without a newline reaches the file while the guest runs") {
+  TempDir dir;
+  auto config = four_ports(dir);
+  config.more_serial.clear();
+  std::vector<uint8_t> bios(64 * 1024, 0x90);
+  bios[0xFFF0] = 0xEB;  // the reset vector: jmp $, a guest busy forever
+  bios[0xFFF1] = 0xFE;
+  machine::PcMachine pc(config, bios);
+  const uint16_t base = Uart16550::kComPorts[0].base;
+  pc.io().write(static_cast<uint16_t>(base + Uart16550::kLcr), 1, 0x03);
+  for (const char c : std::string("login: ")) pc.io().write(base, 1, static_cast<uint8_t>(c));
+  std::string seen;
+  int looks = 0;
+  pc.set_host_hook(std::chrono::milliseconds(2), [&] {
+    seen = slurp(dir.path / "com1");
+    return ++looks < 3;  // the first look comes before any instruction ran
+  });
+  pc.run();
+  CHECK(looks == 3);
+  CHECK(seen == "login: ");
 }
 
 TEST_CASE("pc serial: COM2 and COM4 share IRQ3; one port lowering it leaves the other's request") {
