@@ -175,17 +175,25 @@ struct UnaryFast {
 
 template <typename T>
 uint32_t szp_bits(T r) {
-  uint32_t bits = 0;
-  if (r == 0) bits |= flag::kZf;
-  if (r & sign_bit<T>()) bits |= flag::kSf;
-  if (!(std::popcount(static_cast<uint32_t>(r & 0xFF)) & 1)) bits |= flag::kPf;
-  return bits;
+  // Shifts of 0/1 values, not ifs: the three tests depend on the data, and as branches they
+  // were mispredicted about half the time in IMUL and shift handlers (xz decompression).
+  static_assert(flag::kZf == 1u << 6 && flag::kSf == 1u << 7 && flag::kPf == 1u << 2);
+  const uint32_t zero = static_cast<uint32_t>(r == 0);
+  const uint32_t sign = static_cast<uint32_t>(r >> (8 * sizeof(T) - 1)) & 1;
+  const uint32_t even =
+      static_cast<uint32_t>(__builtin_parity(static_cast<uint32_t>(r & 0xFF))) ^ 1;
+  return zero << 6 | sign << 7 | even << 2;
 }
 
 // Shifts and rotates run bit by bit: exact for every count on every model (the 8086 does not
 // mask the count, RCL/RCR rotate through CF), and the count is at most 255.
+template <ShiftOp Op, typename T, bool Flags>
+T shift_bit_by_bit(Cpu& cpu, T value, unsigned count);
+
+// Inlined into the handlers for the common closed forms (a call and its frame cost about as
+// much as the shift); RCL/RCR, the 8086's counts above the width and SETMO go bit by bit.
 template <ShiftOp Op, typename T, bool Flags = true>
-T shift_compute(Cpu& cpu, T value, unsigned count) {
+[[gnu::always_inline]] inline T shift_compute(Cpu& cpu, T value, unsigned count) {
   if (cpu.model() != CpuModel::I8086) count &= 31;
   if (count == 0) return value;
   constexpr T kMsb = sign_bit<T>();
@@ -230,6 +238,12 @@ T shift_compute(Cpu& cpu, T value, unsigned count) {
       return r;
     }
   }
+  return shift_bit_by_bit<Op, T, Flags>(cpu, value, count);
+}
+
+template <ShiftOp Op, typename T, bool Flags>
+[[gnu::noinline]] T shift_bit_by_bit(Cpu& cpu, T value, unsigned count) {
+  constexpr T kMsb = sign_bit<T>();
   cpu.materialize_flags();
   uint32_t flags = cpu.stored_flags();
   bool carry = flags & flag::kCf;
