@@ -139,13 +139,14 @@ void parse_drive_options(const po::variables_map& vm, CommandLine& cl) {
     config.serial = {machine::DebugconTarget::Kind::Stdio, {}};
     cl.display.kind = DisplayOptions::Kind::None;
   }
-  for (const char* option :
-       {"snapshot", "screen-dump", "send-keys", "send-keys-after", "send-keys-delay", "boot"}) {
+  for (const char* option : {"snapshot", "screen-dump", "send-keys", "send-keys-after",
+                             "send-keys-delay", "boot", "boot-menu"}) {
     if (vm.count(option) && !pc) {
       throw UsageError("--" + std::string(option) + " needs the pc machine (-M pc)");
     }
   }
   config.snapshot = vm.count("snapshot") != 0;
+  config.boot_menu = vm.count("boot-menu") != 0;
   cl.screen_dump = vm.count("screen-dump") != 0;
   if (vm.count("send-keys")) {
     config.send_keys = vm["send-keys"].as<std::string>();
@@ -218,6 +219,9 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
        "boot order in QEMU's letters: a floppy, c hard disk, d CD-ROM, e.g. a or dc "
        "(default cad); order=ORDER is accepted too")                                  //
       ("snapshot", "keep disk writes in memory: the image files are never modified")  //
+      ("boot-menu",
+       "SeaBIOS shows \"Press ESC for boot menu\" and waits 2.5 s for it (off by default, "
+       "as QEMU's -boot menu=off)")  //
       ("display", po::value<std::string>()->value_name("TYPE"),
        "sdl (a window; the default when a display is available), sdl,aspect=on (4:3 "
        "instead of whole-number scaling), none (headless). In the window Ctrl-Alt-G grabs "

@@ -65,6 +65,7 @@ struct MachineConfig {
   std::string cdrom;                     // --cdrom (secondary master)
   std::string boot_order = "cad";        // as QEMU's default: hard disk, floppy, CD-ROM
   bool snapshot = false;                 // disk writes stay in memory
+  bool boot_menu = false;                // SeaBIOS offers its boot menu (fw_cfg, as QEMU)
   // --fda FILE,readonly=on (and fdb, hda, hdb): the guest sees a write-protected drive and the
   // file is opened read-only; a file without write permission is read-only anyway.
   std::array<bool, 2> floppy_read_only{};

@@ -4,8 +4,8 @@
 // and -cdrom place them), the disk images behind them, and the CMOS bytes SeaBIOS reads to
 // find them and to choose the boot device.
 //
-// CMOS, as QEMU and Bochs fill it for SeaBIOS (CONFIG_QEMU without fw_cfg, which we don't
-// have: SeaBIOS's boot_init then takes the boot order from CMOS 0x3D/0x38 and floppy_setup
+// CMOS, as QEMU and Bochs fill it for SeaBIOS (CONFIG_QEMU; our fw_cfg has no bootorder
+// file: SeaBIOS's boot_init then takes the boot order from CMOS 0x3D/0x38 and floppy_setup
 // the drive types from 0x10; the ATA driver probes the channels itself and reads the CHS
 // translation of each disk from 0x39):
 //   0x10        floppy drive types: drive 0 in bits 7-4, drive 1 in bits 3-0 (0 none,

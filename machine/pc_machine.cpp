@@ -152,6 +152,8 @@ PcMachine::PcMachine(const MachineConfig& config, std::span<const uint8_t> bios)
   port_a_.set_a20_handler([this](bool enabled) { set_a20(enabled); });
   port_a_.set_reset_handler([this] { request_reset(); });
   debug_port_.register_ports(io_);
+  fw_cfg_.register_ports(io_);
+  fw_cfg_.set_boot_menu(config.boot_menu);
   debug_port_.set_console_output([this](uint8_t byte) { debugcon_.put(byte); });
   debug_port_.set_firmware_log_output([this](uint8_t byte) { firmware_log_.put(byte); });
   debug_exit_.attach(io_, [this] {
@@ -333,6 +335,7 @@ void PcMachine::reset() {
     if (uart) uart->reset();
   }
   i8042_.reset();
+  fw_cfg_.reset();
   vga_.reset();
   drives_.reset();
   pci_.reset();

@@ -51,6 +51,7 @@
 #include "cpu/cpu.hpp"
 #include "devices/cmos_rtc.hpp"
 #include "devices/debug_port.hpp"
+#include "devices/fw_cfg.hpp"
 #include "devices/i440fx.hpp"
 #include "devices/i8042.hpp"
 #include "devices/pci_bus.hpp"
@@ -171,6 +172,7 @@ class PcMachine {
   std::array<std::unique_ptr<DebugconSink>, 3> more_serial_;
   devices::I8042 i8042_;
   devices::DebugPort debug_port_;
+  devices::FwCfg fw_cfg_;
   devices::PciBus pci_;
   devices::I440fx host_bridge_;
   devices::Piix3Isa isa_bridge_;

@@ -19,6 +19,7 @@ BOUND = 20_000_000
 # What the log must show, in this order.
 STAGES = [
     ("banner", "SeaBIOS (version"),
+    ("fw_cfg (for etc/show-boot-menu)", "Found QEMU fw_cfg"),
     ("memory size from CMOS", "RamSize: 0x08000000 [cmos]"),
     ("PCI devices found", "Found 4 PCI devices"),
     ("host bridge", "PCI: init bdf=00:00.0 id=8086:1237"),
@@ -38,6 +39,20 @@ STAGES = [
 ]
 
 
+MENU = "Press ESC for boot menu."
+
+
+def run_seabios(x86lab, extra):
+    with tempfile.TemporaryDirectory() as tmp:
+        log_path = os.path.join(tmp, "seabios.log")
+        proc = subprocess.run(
+            [x86lab, "--machine", "pc", "--display", "none", "--deterministic", "-m", "128",
+             "--seabios-log", "file:" + log_path, "--serial", "none", "--debugcon", "none",
+             "--max-instructions", str(BOUND), *extra],
+            capture_output=True, timeout=300)
+        return proc, open(log_path, encoding="utf-8", errors="replace").read()
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
@@ -46,16 +61,14 @@ def main():
         print("seabios boot: skipped (apt-get install seabios)")
         return 77
     x86lab = sys.argv[1]
-    with tempfile.TemporaryDirectory() as tmp:
-        log_path = os.path.join(tmp, "seabios.log")
-        proc = subprocess.run(
-            [x86lab, "--machine", "pc", "--display", "none", "--deterministic", "-m", "128",
-             "--seabios-log", "file:" + log_path, "--serial", "none", "--debugcon", "none",
-             "--max-instructions", str(BOUND)],
-            capture_output=True, timeout=300)
-        log = open(log_path, encoding="utf-8", errors="replace").read()
+    proc, log = run_seabios(x86lab, [])
     stderr = proc.stderr.decode(errors="replace")
     failures = []
+    # As QEMU by default: no "Press ESC" prompt and its 2.5 s wait; --boot-menu brings it back.
+    if MENU in log:
+        failures.append(f"{MENU!r} in the log without --boot-menu")
+    if MENU not in run_seabios(x86lab, ["--boot-menu"])[1]:
+        failures.append(f"{MENU!r} not in the log with --boot-menu")
     if proc.returncode != 2 or "stopped after" not in stderr:
         failures.append(f"expected the instruction limit to end the run (exit 2); "
                         f"got exit {proc.returncode}, stderr {stderr.strip()!r}")
