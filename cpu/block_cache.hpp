@@ -18,11 +18,18 @@ namespace x86lab::cpu {
 
 struct Block;
 
+struct Insn;
+
 // Where a block's exit led: the block at EIP eip, valid while the CPU's link epoch is epoch.
+// The end marker chains through it: it keeps copies of what the marker needs of the next block
+// (its first instruction, and its count, or ~0 when a debugger record starts it and the marker
+// must leave it to the run loop), so the marker does not wait for a load from the block.
 struct BlockLink {
   uint32_t eip = 0;
+  uint32_t chain_count = ~0u;
   uint64_t epoch = 0;
   const Block* block = nullptr;
+  const Insn* first = nullptr;
 };
 
 struct Block {

@@ -433,7 +433,8 @@ namespace {
 #ifdef X86LAB_CHAIN_MAY_NEED_FRAMES
 constexpr uint64_t kChainBudgetLimit = 256;
 #else
-constexpr uint64_t kChainBudgetLimit = ~uint64_t{0};
+// Below BlockLink's ~0u "never chain" count, so that one compare covers both.
+constexpr uint64_t kChainBudgetLimit = uint64_t{1} << 31;
 #endif
 }  // namespace
 
@@ -451,21 +452,17 @@ void Cpu::block_end_handler(Cpu& cpu, const Insn& marker) {
   // either way, and a branch on which link matched was mispredicted about a third of the time.
   // links[0] wins a tie (the run loop fills links[1] only while links[0] is live).
   const BlockLink& link = block.links[block.links[0].eip != eip];
-  const Block* const next = link.block;
-  if ((link.eip != eip) | (link.epoch != epoch)) [[unlikely]] {
+  if ((link.eip != eip) | (link.epoch != epoch) | (link.chain_count > cpu.chain_budget_))
+      [[unlikely]] {
     cpu.chain_.exit_block = true;
     return;
   }
-  if (next->count > cpu.chain_budget_ || next->starts_with_record) [[unlikely]] {
-    cpu.chain_.exit_block = true;
-    return;
-  }
-  cpu.chain_budget_ -= next->count;
+  cpu.chain_budget_ -= link.chain_count;
   cpu.retired_ += block.count;
   cpu.regs_.eip = eip;
   cpu.block_eip_ = eip;
-  cpu.chain_block_ = next;
-  const Insn* const first = next->insns.data();
+  cpu.chain_block_ = link.block;
+  const Insn* const first = link.first;
   cpu.current_insn_ = first;
   first->fn(cpu, *first);
 }
@@ -679,7 +676,8 @@ uint64_t Cpu::run(uint64_t max_instructions) {
       if (block != uncached && next != uncached) {
         // Replace a stale link first; two live ones (a loop's branch and its exit) stay.
         const unsigned slot = block->links[0].epoch == link_epoch() ? 1 : 0;
-        block->links[slot] = BlockLink{eip, link_epoch(), next};
+        const uint32_t chain_count = next->starts_with_record ? ~0u : next->count;
+        block->links[slot] = BlockLink{eip, chain_count, link_epoch(), next, next->insns.data()};
       }
       block = next;
     }
