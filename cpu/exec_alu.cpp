@@ -445,7 +445,7 @@ struct Imul2 {
     const T r = static_cast<T>(p);
     const bool overflow = static_cast<SW>(static_cast<Signed<T>>(r)) != p;
     cpu.set_reg<T>(insn.rm, r);
-    cpu.set_arith_flags(szp_bits(r) | (overflow ? flag::kCf | flag::kOf : 0));
+    cpu.set_lazy<T>(FlagOp::Mul, r, static_cast<T>(overflow), T{0});
   }
 };
 
@@ -459,7 +459,7 @@ struct Imul3 {
     const T r = static_cast<T>(p);
     const bool overflow = static_cast<SW>(static_cast<Signed<T>>(r)) != p;
     cpu.set_reg<T>(insn.rm, r);
-    cpu.set_arith_flags(szp_bits(r) | (overflow ? flag::kCf | flag::kOf : 0));
+    cpu.set_lazy<T>(FlagOp::Mul, r, static_cast<T>(overflow), T{0});
   }
 };
 

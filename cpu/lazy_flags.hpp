@@ -1,6 +1,8 @@
 // Arithmetic flags computed on demand. An ALU handler records its operation, operands and
 // result (three stores); CF/PF/AF/ZF/SF/OF are derived only when an instruction reads them.
-// Operations whose flags are rare or irregular (shifts, multiply, BCD) set them eagerly.
+// Operations whose flags are rare or irregular (shifts, MUL, BCD) set them eagerly. IMUL's
+// two- and three-operand forms, hot in multi-precision and hash code, record Mul: SF/ZF/PF from
+// the result, CF = OF = the product did not fit (kept in src1), AF 0 as before.
 #pragma once
 
 #include <bit>
@@ -10,7 +12,7 @@
 
 namespace x86lab::cpu {
 
-enum class FlagOp : uint8_t { None, Add, Adc, Sub, Sbb, Logic, Inc, Dec };
+enum class FlagOp : uint8_t { None, Add, Adc, Sub, Sbb, Logic, Inc, Dec, Mul };
 
 struct LazyFlags {
   uint32_t result = 0;   // masked to the operand size
@@ -36,6 +38,8 @@ struct LazyFlags {
         return carry_in ? src1 <= src2 : src1 < src2;
       case FlagOp::Logic:
         return false;
+      case FlagOp::Mul:
+        return src1 != 0;
       default:
         return eflags & flag::kCf;
     }
@@ -52,6 +56,7 @@ struct LazyFlags {
       case FlagOp::None:
         return eflags & flag::kAf;
       case FlagOp::Logic:
+      case FlagOp::Mul:
         return false;
       default:
         return ((src1 ^ src2 ^ result) & 0x10) != 0;
@@ -69,6 +74,8 @@ struct LazyFlags {
         return ((src1 ^ src2) & (src1 ^ result) & sign()) != 0;
       case FlagOp::Logic:
         return false;
+      case FlagOp::Mul:
+        return src1 != 0;
       default:
         return eflags & flag::kOf;
     }
@@ -82,6 +89,7 @@ struct LazyFlags {
     uint32_t bits = (result == 0 ? flag::kZf : 0) | ((result & s) ? flag::kSf : 0) |
                     ((std::popcount(result & 0xFFu) & 1) ? 0 : flag::kPf);
     if (op == FlagOp::Logic) return bits;
+    if (op == FlagOp::Mul) return bits | (src1 != 0 ? flag::kCf | flag::kOf : 0);
     bool carry;
     bool overflow;
     switch (op) {
