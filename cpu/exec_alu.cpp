@@ -233,7 +233,7 @@ template <ShiftOp Op, typename T, bool Flags = true>
         r = static_cast<T>(static_cast<Signed<T>>(before_last) >> 1);
       }
       if constexpr (Flags) {
-        cpu.set_arith_flags(szp_bits(r) | (carry ? flag::kCf : 0) | (overflow ? flag::kOf : 0));
+        cpu.set_lazy<T>(FlagOp::Shift, r, static_cast<T>(carry | overflow << 1), T{0});
       }
       return r;
     }

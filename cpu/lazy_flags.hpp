@@ -2,7 +2,9 @@
 // result (three stores); CF/PF/AF/ZF/SF/OF are derived only when an instruction reads them.
 // Operations whose flags are rare or irregular (shifts, MUL, BCD) set them eagerly. IMUL's
 // two- and three-operand forms, hot in multi-precision and hash code, record Mul: SF/ZF/PF from
-// the result, CF = OF = the product did not fit (kept in src1), AF 0 as before.
+// the result, CF = OF = the product did not fit (kept in src1), AF 0 as before. SHL/SHR/SAR by
+// a count below the width record Shift: SZP from the result, CF in src1 bit 0 and OF in bit 1
+// (bits, so that they fit a byte operand's src1), AF 0 as before.
 #pragma once
 
 #include <bit>
@@ -12,7 +14,7 @@
 
 namespace x86lab::cpu {
 
-enum class FlagOp : uint8_t { None, Add, Adc, Sub, Sbb, Logic, Inc, Dec, Mul };
+enum class FlagOp : uint8_t { None, Add, Adc, Sub, Sbb, Logic, Inc, Dec, Mul, Shift };
 
 struct LazyFlags {
   uint32_t result = 0;   // masked to the operand size
@@ -40,6 +42,8 @@ struct LazyFlags {
         return false;
       case FlagOp::Mul:
         return src1 != 0;
+      case FlagOp::Shift:
+        return src1 & 1;
       default:
         return eflags & flag::kCf;
     }
@@ -57,6 +61,7 @@ struct LazyFlags {
         return eflags & flag::kAf;
       case FlagOp::Logic:
       case FlagOp::Mul:
+      case FlagOp::Shift:
         return false;
       default:
         return ((src1 ^ src2 ^ result) & 0x10) != 0;
@@ -76,6 +81,8 @@ struct LazyFlags {
         return false;
       case FlagOp::Mul:
         return src1 != 0;
+      case FlagOp::Shift:
+        return (src1 >> 1) & 1;
       default:
         return eflags & flag::kOf;
     }
@@ -90,6 +97,9 @@ struct LazyFlags {
                     ((std::popcount(result & 0xFFu) & 1) ? 0 : flag::kPf);
     if (op == FlagOp::Logic) return bits;
     if (op == FlagOp::Mul) return bits | (src1 != 0 ? flag::kCf | flag::kOf : 0);
+    if (op == FlagOp::Shift) {
+      return bits | ((src1 & 1) ? flag::kCf : 0) | ((src1 & 2) ? flag::kOf : 0);
+    }
     bool carry;
     bool overflow;
     switch (op) {
