@@ -24,23 +24,32 @@ void Mmu::set_a20_mask(uint32_t mask) {
 
 void Mmu::flush_all() {
   ++generation_;
-  for (Entry& e : tlb_) e = Entry{{kInvalid, kInvalid}, {kInvalid, kInvalid}, nullptr, 0, false};
+  for (Entry& e : tlb_)
+    e = Entry{{kInvalid, kInvalid}, {kInvalid, kInvalid}, nullptr, 0, false, false};
 }
 
 void Mmu::flush_non_global() {
   ++generation_;
   for (Entry& e : tlb_) {
-    if (!e.global) e = Entry{{kInvalid, kInvalid}, {kInvalid, kInvalid}, nullptr, 0, false};
+    if (!e.global) e = Entry{{kInvalid, kInvalid}, {kInvalid, kInvalid}, nullptr, 0, false, false};
   }
 }
 
 void Mmu::invalidate_page(uint32_t linear) {
-  ++generation_;
-  Entry& e = entry(linear);
-  if ((e.read_tag[0] & kPageMask) == (linear & kPageMask) ||
-      (e.read_tag[1] & kPageMask) == (linear & kPageMask)) {
-    e = Entry{{kInvalid, kInvalid}, {kInvalid, kInvalid}, nullptr, 0, false};
+  const auto now = static_cast<uint32_t>(generation_);
+  if (large_region_generation_[linear >> 22] == now) {
+    // INVLPG drops the whole 4 MiB translation, which our TLB holds as 4 KiB entries.
+    flush_all();
+    return;
   }
+  Entry& e = entry(linear);
+  const bool cached = (e.read_tag[0] & kPageMask) == (linear & kPageMask) ||
+                      (e.read_tag[1] & kPageMask) == (linear & kPageMask);
+  if (fetched_page_generation_[linear >> bus::kPageShift] == now ||
+      fetched_region_generation_[linear >> 22] == now) {
+    ++generation_;  // block links and the jump cache may have come through this page
+  }
+  if (cached) e = Entry{{kInvalid, kInvalid}, {kInvalid, kInvalid}, nullptr, 0, false, false};
 }
 
 void Mmu::protect_code_page(uint32_t physical_page_number) {
@@ -78,6 +87,7 @@ uint32_t Mmu::translate(uint32_t linear, Access access, bool user) {
   bool user_write_ok = true;
   bool dirty = true;
   bool global = false;
+  bool large = false;
   if (config_.enabled) {
     const uint32_t pde_addr = (config_.cr3 & kPageMask) | ((linear >> 20) & 0xFFC);
     uint32_t pde = memory_.read<uint32_t>(pde_addr & a20_mask_);
@@ -94,6 +104,8 @@ uint32_t Mmu::translate(uint32_t linear, Access access, bool user) {
       write_ok = writable || !config_.write_protect;
       user_write_ok = writable && user_ok;
       global = (pde & kGlobal) && config_.pge;
+      large = true;
+      large_region_generation_[linear >> 22] = static_cast<uint32_t>(generation_);
       phys_page = (pde & 0xFFC00000u) | (linear & 0x003FF000u);
     } else {
       const uint32_t pte_addr = (pde & kPageMask) | ((linear >> 10) & 0xFFC);
@@ -123,6 +135,7 @@ uint32_t Mmu::translate(uint32_t linear, Access access, bool user) {
   e.host = view.host;
   e.phys_page = phys_page;
   e.global = global;
+  e.large = large;
   const uint32_t fast_read = view.host ? page : (page | kSlowFlag);
   const uint32_t fast_write = (view.host && view.writable) ? page : (page | kSlowFlag);
   e.read_tag[0] = fast_read;

@@ -122,13 +122,18 @@ class Mmu {
   }
 
   // The physical address of an instruction byte (raises #PF like a fetch).
+  // Also notes that code was fetched through this page in the present generation (see
+  // invalidate_page). Called when blocks are looked up or built, not per instruction.
   uint32_t translate_fetch(uint32_t linear, bool user) {
     const Entry& e = entry(linear);
-    if ((e.read_tag[user] & kPageMask) == (linear & kPageMask) && e.read_tag[user] != kInvalid)
-        [[likely]] {
-      return e.phys_page | (linear & ~kPageMask);
-    }
-    return translate(linear, Access::Fetch, user);
+    const uint32_t physical =
+        (e.read_tag[user] & kPageMask) == (linear & kPageMask) && e.read_tag[user] != kInvalid
+            ? e.phys_page | (linear & ~kPageMask)
+            : translate(linear, Access::Fetch, user);
+    const auto now = static_cast<uint32_t>(generation_);
+    fetched_page_generation_[linear >> bus::kPageShift] = now;
+    if (entry(linear).large) fetched_region_generation_[linear >> 22] = now;
+    return physical;
   }
 
   // Debugger watchpoints. Setting them flushes the TLB so watched pages refill as slow.
@@ -165,6 +170,7 @@ class Mmu {
     uint8_t* host;  // host address of the page start, when plain memory
     uint32_t phys_page;
     bool global;
+    bool large;  // from a 4 MiB page (PSE)
   };
 
   Entry& entry(uint32_t linear) { return tlb_[(linear >> bus::kPageShift) & (kEntries - 1)]; }
@@ -193,6 +199,14 @@ class Mmu {
   uint32_t a20_mask_ = 0xFFFFFFFF;
   bool alignment_check_ = false;
   uint64_t generation_ = 1;
+  // The generation (low 32 bits) in which code was last fetched through each 4 KiB page, and
+  // through each 4 MiB region mapped by a large page. An INVLPG of a page no code came
+  // through in this generation changes no block link or jump cache entry, so it keeps the
+  // generation: Linux invalidates data pages (copy on write, munmap) all the time.
+  std::vector<uint32_t> fetched_page_generation_ = std::vector<uint32_t>(1u << 20);
+  std::vector<uint32_t> fetched_region_generation_ = std::vector<uint32_t>(1u << 10);
+  // The generation in which the TLB last took in a 4 KiB piece of a 4 MiB page, per region.
+  std::vector<uint32_t> large_region_generation_ = std::vector<uint32_t>(1u << 10);
   std::array<Entry, kEntries> tlb_{};
   std::vector<Watch> watches_;
   std::vector<Watch> guest_watches_;

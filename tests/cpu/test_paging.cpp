@@ -114,3 +114,47 @@ TEST_CASE("an access that crosses into an unmapped page faults before writing an
   CHECK(p.cr2 == 0xA000);
   CHECK(p.memory.read<uint32_t>(0x200FFC) == 0);
 }
+
+// The generation tells the CPU's block links and jump cache that translations of code may have
+// changed. INVLPG of a page no code was fetched through in this generation leaves it alone;
+// of a code page (or of any page in a 4 MiB page code came through) it moves on.
+TEST_CASE("INVLPG moves the generation only for pages code was fetched through") {
+  PagedMemory p;
+  p.map(0x8000, 0x200000, 0x3);  // code
+  p.map(0x9000, 0x201000, 0x3);  // data
+  CHECK(p.mmu.translate_fetch(0x8010, false) == 0x200010);
+  CHECK(p.mmu.read<uint8_t>(0x9000, false) == 0);
+  const uint64_t before = p.mmu.generation();
+  p.mmu.invalidate_page(0x9000);
+  CHECK(p.mmu.generation() == before);
+  p.map(0x9000, 0x202000, 0x3);
+  p.mmu.invalidate_page(0x9000);  // the data page still refills from the new PTE
+  p.memory.write<uint8_t>(0x202000, 0x5A);
+  CHECK(p.mmu.read<uint8_t>(0x9000, false) == 0x5A);
+  CHECK(p.mmu.generation() == before);
+  p.mmu.invalidate_page(0x8000);
+  CHECK(p.mmu.generation() > before);
+  // A new generation starts with no page marked: INVLPG of the old code page keeps it.
+  const uint64_t after = p.mmu.generation();
+  p.mmu.invalidate_page(0x8000);
+  CHECK(p.mmu.generation() == after);
+}
+
+TEST_CASE("INVLPG of any address in a 4 MiB code page moves the generation and drops it all") {
+  PagedMemory p;
+  p.memory.write<uint32_t>(kDirectory + 1 * 4, 0x00400000 | 0x83);  // 4 MiB at 4 MiB
+  mmu::PagingConfig config;
+  config.enabled = true;
+  config.pse = true;
+  config.cr3 = kDirectory;
+  p.mmu.configure(config);
+  CHECK(p.mmu.translate_fetch(0x00401000, false) == 0x00401000);
+  p.memory.write<uint8_t>(0x00523000, 0x11);
+  p.memory.write<uint8_t>(0x00123000, 0x22);
+  CHECK(p.mmu.read<uint8_t>(0x00523000, false) == 0x11);
+  const uint64_t before = p.mmu.generation();
+  p.memory.write<uint32_t>(kDirectory + 1 * 4, 0x00000000 | 0x83);  // now 4 MiB at 0
+  p.mmu.invalidate_page(0x00700000);  // another 4 KiB of the same large page
+  CHECK(p.mmu.generation() > before);
+  CHECK(p.mmu.read<uint8_t>(0x00523000, false) == 0x22);  // the whole large page was dropped
+}
