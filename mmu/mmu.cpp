@@ -45,7 +45,7 @@ void Mmu::invalidate_page(uint32_t linear) {
   Entry& e = entry(linear);
   const bool cached = (e.read_tag[0] & kPageMask) == (linear & kPageMask) ||
                       (e.read_tag[1] & kPageMask) == (linear & kPageMask);
-  if (fetched_page_generation_[linear >> bus::kPageShift] == now ||
+  if (fetched_page_generation_.get()[linear >> bus::kPageShift] == now ||
       fetched_region_generation_[linear >> 22] == now) {
     ++generation_;  // block links and the jump cache may have come through this page
   }
