@@ -40,7 +40,7 @@ const Block& BlockCache::insert(std::unique_ptr<Block> block) {
 }
 
 void BlockCache::retire(Block* block) {
-  ++generation_;
+  next_generation();
   block->valid = false;
   if (direct_[slot(block->phys)] == block) direct_[slot(block->phys)] = nullptr;
   const auto page = pages_.find(block->phys >> 12);
@@ -86,7 +86,7 @@ bool BlockCache::invalidate_range(uint32_t phys, unsigned size, bool& page_holds
     const uint32_t start = entry.first >> 2;
     return start < end && start + entry.second.insn.length > offset;
   });
-  ++generation_;
+  next_generation();
   page.lines = 0;
   for (const Block* b : page.blocks) page.lines |= b->lines;
   for (const auto& [where, decoded] : page.insns) {
@@ -105,11 +105,11 @@ void BlockCache::invalidate_page(uint32_t page_number) {
   const std::vector<Block*> blocks = it->second.blocks;
   for (Block* b : blocks) retire(b);
   pages_.erase(page_number);
-  ++generation_;
+  next_generation();
 }
 
 void BlockCache::invalidate_all() {
-  ++generation_;
+  next_generation();
   for (auto& [addr, block] : by_address_) {
     block->valid = false;
     graveyard_.push_back(std::move(block));

@@ -91,6 +91,8 @@ class BlockCache {
   // Counts every change that drops a block; a cached pointer to a block is valid only while
   // the generation it was taken at is current.
   uint64_t generation() const { return generation_; }
+  // Another counter that moves with the generation (the CPU's block-link epoch), or nullptr.
+  void count_generations_in(uint64_t* counter) { generation_listener_ = counter; }
 
   static uint64_t lines_of(uint32_t offset_in_page, uint32_t length);
 
@@ -110,7 +112,12 @@ class BlockCache {
   std::unordered_map<uint32_t, std::unique_ptr<Block>> by_address_;  // one block per address
   std::unordered_map<uint32_t, PageCode> pages_;
   std::vector<std::unique_ptr<Block>> graveyard_;
+  void next_generation() {
+    ++generation_;
+    if (generation_listener_) ++*generation_listener_;
+  }
   uint64_t generation_ = 1;
+  uint64_t* generation_listener_ = nullptr;
 };
 
 }  // namespace x86lab::cpu

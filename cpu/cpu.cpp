@@ -51,6 +51,24 @@ void fuse_jcc_pairs(Block& block) {
   }
 }
 
+// Lean twins (exec_common.hpp's threaded_lean): an instruction that can neither fault nor stop
+// the chain goes straight on to the next one, without placing it, when the next one places
+// itself (or needs no place). Runs that stop inside the block use block.precise. Called with
+// the end marker in place, which places itself.
+void use_lean_twins(Block& block) {
+  for (size_t i = 0; i + 1 < block.insns.size(); ++i) {
+    if (!placed_on_entry(block.insns[i + 1].fn)) continue;
+    if (const Handler lean = lean_twin(block.insns[i].fn)) {
+      if (block.precise.empty()) {
+        for (size_t j = 0; j + 1 < block.insns.size(); ++j) {
+          block.precise.push_back(block.insns[j].fn);
+        }
+      }
+      block.insns[i].fn = lean;
+    }
+  }
+}
+
 struct FlagMasks {
   uint32_t writable;
   uint32_t fixed_ones;
@@ -87,6 +105,8 @@ Cpu::Cpu(CpuModel model, bus::PhysicalMemory& memory, bus::IoSpace& io)
   eflags_writable_ = masks.writable;
   eflags_fixed_ones_ = masks.fixed_ones;
   memory_.set_code_observer(this);
+  mmu_.count_generations_in(&link_epoch_);
+  blocks_.count_generations_in(&link_epoch_);
   reset();
 }
 
@@ -398,6 +418,7 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
     end_marker.flags = block->insns.back().flags & insn_flags::kSetsEip;
   }
   block->insns.push_back(end_marker);
+  use_lean_twins(*block);
   return block;
 }
 
@@ -454,7 +475,7 @@ void Cpu::block_end_handler(Cpu& cpu, const Insn& marker) {
   const BlockLink& link = block.links[block.links[0].eip != eip];
   if ((link.eip != eip) | (link.epoch != epoch) | (link.chain_count > cpu.chain_budget_))
       [[unlikely]] {
-    cpu.chain_.exit_block = true;
+    chain_through_jump_cache(cpu, marker, eip);
     return;
   }
   cpu.chain_budget_ -= link.chain_count;
@@ -463,6 +484,39 @@ void Cpu::block_end_handler(Cpu& cpu, const Insn& marker) {
   cpu.block_eip_ = eip;
   cpu.chain_block_ = link.block;
   const Insn* const first = link.first;
+  cpu.current_insn_ = first;
+  first->fn(cpu, *first);
+}
+
+// A block exit with no live link (a return to another caller, an indirect jump, a link made
+// before the last code change): the jump cache, as block_at_eip, keeps the chain going and
+// links the exit as the run loop would. Anything else (a miss, a block to build, a debugger
+// record, the budget) ends the chain, and the run loop does the rest.
+void Cpu::chain_through_jump_cache(Cpu& cpu, const Insn& marker, uint32_t eip) {
+  const Block& block = *cpu.chain_block_;
+  const SegmentCache& cs = cpu.regs_.seg[kCs];
+  const uint32_t linear = cs.base + eip;
+  const JumpCacheEntry& jump = cpu.jump_cache_[(linear ^ (linear >> 12)) & (kJumpCacheSize - 1)];
+  if (jump.linear != linear || jump.key != cpu.link_key_ ||
+      jump.generation != cpu.code_generation() || jump.block->starts_with_record ||
+      jump.block->count > cpu.chain_budget_ ||
+      (cpu.model_ == CpuModel::I8086 ? eip + jump.block->byte_length > 0x10000
+                                     : eip + jump.block->byte_length - 1 > cs.limit) ||
+      &block == cpu.uncached_block_.get()) {
+    cpu.current_insn_ = &marker;  // the instruction before may have been lean
+    cpu.chain_.exit_block = true;
+    return;
+  }
+  const Block* const next = jump.block;
+  const uint64_t epoch = cpu.link_epoch();
+  const unsigned slot = block.links[0].epoch == epoch ? 1 : 0;
+  block.links[slot] = BlockLink{eip, next->count, epoch, next, next->insns.data()};
+  cpu.chain_budget_ -= next->count;
+  cpu.retired_ += block.count;
+  cpu.regs_.eip = eip;
+  cpu.block_eip_ = eip;
+  cpu.chain_block_ = next;
+  const Insn* const first = next->insns.data();
   cpu.current_insn_ = first;
   first->fn(cpu, *first);
 }
@@ -628,7 +682,7 @@ uint64_t Cpu::run(uint64_t max_instructions) {
       link_key_ = key;
       link_cs_base_ = cs.base;
       link_cs_limit_ = cs.limit;
-      ++link_context_;
+      ++link_epoch_;
     }
     const Block* block;
     try {

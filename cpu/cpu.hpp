@@ -317,6 +317,8 @@ class Cpu final : public bus::CodeWriteObserver {
   // The marker after a block's last instruction: goes on to the block its exit is linked to
   // (direct block chaining, cpu.cpp) or stops the block loop.
   static void block_end_handler(Cpu& cpu, const Insn& marker);
+  [[gnu::noinline]] static void chain_through_jump_cache(Cpu& cpu, const Insn& marker,
+                                                         uint32_t eip);
   void halt() {
     halted_ = true;
     chain_.exit_block = true;
@@ -461,7 +463,9 @@ class Cpu final : public bus::CodeWriteObserver {
                                                    JumpCacheEntry& jump);
   uint64_t code_generation() const { return blocks_.generation() + mmu_.generation(); }
   // Every counter here only grows, so the sum changes whenever one of them does.
-  uint64_t link_epoch() const { return code_generation() + link_context_; }
+  // Block links are valid while it is the one they were made in (Cpu::block_end_handler): it
+  // moves with either generation (they count in it) and with the chain context (run()).
+  uint64_t link_epoch() const { return link_epoch_; }
   std::unique_ptr<Block> build_block(uint32_t phys, uint32_t key);
   void handle_fault(const CpuFault& fault);
   void deliver_external_interrupt();
@@ -544,11 +548,11 @@ class Cpu final : public bus::CodeWriteObserver {
   void* tsc_context_ = nullptr;
   uint32_t code_eip_mask_ = 0xFFFF;  // IP wraps at 64 KiB in 16-bit code
   std::unique_ptr<Block> uncached_block_;
-  // The chain context block links were made in (run()): a change counts in link_context_.
+  // The chain context block links were made in (run()): a change moves link_epoch_.
   uint32_t link_key_ = ~0u;
   uint32_t link_cs_base_ = 0;
   uint32_t link_cs_limit_ = 0;
-  uint64_t link_context_ = 0;
+  uint64_t link_epoch_ = 1;
   static constexpr unsigned kJumpCacheSize = 4096;
   std::unique_ptr<JumpCacheEntry[]> jump_cache_{new JumpCacheEntry[kJumpCacheSize]};
   struct ModelSpecificRegisters {

@@ -634,14 +634,14 @@ void pair_unary(TwinMap& twins) {
 }
 
 template <AluOp Op>
-void add_alu_forms(AddressFormTwins& twins) {
+void add_alu_forms(HandlerTwins& twins) {
   add_address_forms<Alu<Op>::template H, AluFast<Op>::template H, Kind::Mem, Kind::Reg>(twins);
   add_address_forms<Alu<Op>::template H, AluFast<Op>::template H, Kind::Mem, Kind::Imm>(twins);
   add_address_forms<Alu<Op>::template H, AluFast<Op>::template H, Kind::Reg, Kind::Mem>(twins);
 }
 
 template <UnaryOp Op>
-void add_unary_forms(AddressFormTwins& twins) {
+void add_unary_forms(HandlerTwins& twins) {
   add_address_forms<Unary<Op>::template H, UnaryFast<Op>::template H, Kind::Mem, Kind::None>(twins);
 }
 
@@ -657,9 +657,34 @@ void add_alu_fusions(FusedPairs& pairs) {
   add_fusions<&Alu<Op>::template H<uint32_t, Kind::Reg, Kind::Imm>::run>(pairs, Codes{});
 }
 
+// The register forms that can take the lean twin (exec_common.hpp): with and without flags.
+template <AluOp Op>
+void add_alu_lean(HandlerTwins& twins) {
+  add_lean_register_forms<Alu<Op>::template H, Kind::Reg, uint8_t, uint16_t, uint32_t>(twins);
+  add_lean_register_forms<Alu<Op>::template H, Kind::Imm, uint8_t, uint16_t, uint32_t>(twins);
+  add_lean_register_forms<Alu<Op, false>::template H, Kind::Reg, uint8_t, uint16_t, uint32_t>(
+      twins);
+  add_lean_register_forms<Alu<Op, false>::template H, Kind::Imm, uint8_t, uint16_t, uint32_t>(
+      twins);
+}
+
+template <UnaryOp Op>
+void add_unary_lean(HandlerTwins& twins) {
+  add_lean_register_forms<Unary<Op>::template H, Kind::None, uint8_t, uint16_t, uint32_t>(twins);
+  add_lean_register_forms<Unary<Op, false>::template H, Kind::None, uint8_t, uint16_t, uint32_t>(
+      twins);
+}
+
+template <ShiftOp Op>
+void add_shift_lean(HandlerTwins& twins) {
+  add_lean_register_forms<Shift<Op>::template H, Kind::Imm, uint8_t, uint16_t, uint32_t>(twins);
+  add_lean_register_forms<Shift<Op, false>::template H, Kind::Imm, uint8_t, uint16_t, uint32_t>(
+      twins);
+}
+
 }  // namespace
 
-void add_alu_address_forms(AddressFormTwins& twins) {
+void add_alu_twins(HandlerTwins& twins) {
   add_alu_forms<AluOp::Add>(twins);
   add_alu_forms<AluOp::Or>(twins);
   add_alu_forms<AluOp::Adc>(twins);
@@ -673,9 +698,30 @@ void add_alu_address_forms(AddressFormTwins& twins) {
   add_unary_forms<UnaryOp::Dec>(twins);
   add_unary_forms<UnaryOp::Not>(twins);
   add_unary_forms<UnaryOp::Neg>(twins);
+  add_alu_lean<AluOp::Add>(twins);
+  add_alu_lean<AluOp::Or>(twins);
+  add_alu_lean<AluOp::Adc>(twins);
+  add_alu_lean<AluOp::Sbb>(twins);
+  add_alu_lean<AluOp::And>(twins);
+  add_alu_lean<AluOp::Sub>(twins);
+  add_alu_lean<AluOp::Xor>(twins);
+  add_alu_lean<AluOp::Cmp>(twins);
+  add_alu_lean<AluOp::Test>(twins);
+  add_unary_lean<UnaryOp::Inc>(twins);
+  add_unary_lean<UnaryOp::Dec>(twins);
+  add_unary_lean<UnaryOp::Neg>(twins);
+  add_lean_register_forms<Unary<UnaryOp::Not>::H, Kind::None, uint8_t, uint16_t, uint32_t>(twins);
+  add_shift_lean<ShiftOp::Rol>(twins);
+  add_shift_lean<ShiftOp::Ror>(twins);
+  add_shift_lean<ShiftOp::Shl>(twins);
+  add_shift_lean<ShiftOp::Shr>(twins);
+  add_shift_lean<ShiftOp::Sar>(twins);
+  add_lean_register_forms<Imul2, Kind::Reg, uint16_t, uint32_t>(twins);
+  add_lean_register_forms<Imul3, Kind::Reg, uint16_t, uint32_t>(twins);
 }
 
-Handler fused_with_jcc(Handler first, Handler jcc) {
+namespace {
+const FusedPairs& fused_pairs() {
   static const FusedPairs pairs = [] {
     FusedPairs p;
     using Codes = std::make_integer_sequence<unsigned, 16>;
@@ -688,8 +734,20 @@ Handler fused_with_jcc(Handler first, Handler jcc) {
     add_alu_fusions<AluOp::And>(p);
     return p;
   }();
+  return pairs;
+}
+}  // namespace
+
+Handler fused_with_jcc(Handler first, Handler jcc) {
+  const FusedPairs& pairs = fused_pairs();
   const auto it = pairs.find({first, jcc});
   return it == pairs.end() ? nullptr : it->second;
+}
+
+std::vector<Handler> fused_jcc_handlers() {
+  std::vector<Handler> all;
+  for (const auto& [pair, fused] : fused_pairs()) all.push_back(fused);
+  return all;
 }
 
 Handler flagless_twin(Handler full) {

@@ -109,10 +109,13 @@ template <AddressForm A>
 // The fast twin of a memory handler. Fast does the whole instruction when its accesses need no
 // check (Cpu::fast_read_pointer and friends) and returns true; otherwise it changes nothing and
 // returns false, and General, the instance the decoder picked (threaded), runs instead as a
-// tail call. Fast makes no call, so neither it nor this wrapper needs a stack frame.
+// tail call. Fast makes no call, so neither it nor this wrapper needs a stack frame. The slow
+// path places itself (current_insn) before General may fault, so the instruction before this
+// one need not: see threaded_lean.
 template <bool (*Fast)(Cpu&, const Insn&), Handler General>
 void threaded_fast(Cpu& cpu, const Insn& insn) {
   if (!Fast(cpu, insn)) [[unlikely]] {
+    cpu.set_current_insn(&insn);
     General(cpu, insn);
     return;
   }
@@ -123,15 +126,69 @@ void threaded_fast(Cpu& cpu, const Insn& insn) {
   }
 }
 
-// The fast twins by address form, for each general memory-operand instance that has them
-// (address_forms.cpp; each family file adds its own).
-using AddressFormTwins = std::unordered_map<Handler, std::array<Handler, kAddressForms>>;
+// Lean threading: the twin of threaded<Body> for a Body that can neither fault, nor stop the
+// chain, nor read current_insn (a register ALU operation, a register move). It goes straight
+// on to the next instruction: no test of Cpu::chain_stopped (nothing it does can set
+// exit_block, and runs one instruction at a time use Block::precise) and no store of
+// current_insn, which the next instruction then must not need from it: build_block gives an
+// instruction its lean twin only when the next one places itself (placed_on_entry in
+// handler_twins.cpp): another lean-capable instruction, a fast twin, a fused Jcc or the block's
+// end marker. Two stores and a compare less per instruction.
+template <void (*Body)(Cpu&, const Insn&)>
+void threaded_lean(Cpu& cpu, const Insn& insn) {
+  Body(cpu, insn);
+  const Insn* const next = &insn + 1;
+  next->fn(cpu, *next);
+}
+
+// The lean twin of threaded_fast: the fast path goes straight on; the slow path is
+// threaded_fast's.
+template <bool (*Fast)(Cpu&, const Insn&), Handler General>
+void threaded_fast_lean(Cpu& cpu, const Insn& insn) {
+  if (!Fast(cpu, insn)) [[unlikely]] {
+    cpu.set_current_insn(&insn);
+    General(cpu, insn);
+    return;
+  }
+  const Insn* const next = &insn + 1;
+  next->fn(cpu, *next);
+}
+
+// The twins picked once per decoded instruction: the fast twins of a general memory-operand
+// instance by address form and the lean twins of threaded_lean (handler_twins.cpp; each family
+// file adds its own).
+struct HandlerTwins {
+  std::unordered_map<Handler, std::array<Handler, kAddressForms>> forms;
+  std::unordered_map<Handler, Handler> lean;
+};
+
+// Registers the lean twin of threaded<Body>.
+template <void (*Body)(Cpu&, const Insn&)>
+void add_lean(HandlerTwins& twins) {
+  twins.lean[&threaded<Body>] = &threaded_lean<Body>;
+}
+
+// Registers the fast twins of general for both address forms, with their lean twins.
+template <bool (*Base)(Cpu&, const Insn&), bool (*BaseIndex)(Cpu&, const Insn&), Handler General>
+void add_fast_pair(HandlerTwins& twins) {
+  twins.forms[General] = {&threaded_fast<Base, General>, &threaded_fast<BaseIndex, General>};
+  twins.lean[&threaded_fast<Base, General>] = &threaded_fast_lean<Base, General>;
+  twins.lean[&threaded_fast<BaseIndex, General>] = &threaded_fast_lean<BaseIndex, General>;
+}
+
+// Registers a fast twin that is not picked by address form (PUSH, POP) with its lean twin.
+template <bool (*Fast)(Cpu&, const Insn&), Handler General>
+void add_fast_lean(HandlerTwins& twins) {
+  twins.lean[&threaded_fast<Fast, General>] = &threaded_fast_lean<Fast, General>;
+}
 
 // A register ALU operation fused with the 32-bit Jcc after it (dec ecx / jnz): one handler
 // for the pair, the condition read from the lazy state the operation just recorded (the
 // compiler folds it). Flags stay exact: the operation records them as usual. The Jcc keeps
 // its own slot, so counts and a fault of the branch (#GP past the CS limit) are the Jcc's;
-// runs that stop inside the block use the unfused handlers (Block::precise).
+// runs that stop inside the block use the unfused handlers (Block::precise). A Jcc ends its
+// block, so the next slot is the end marker, which places itself: lean, as threaded_lean (the
+// operation cannot fault, the jump can only fault, and neither stops the chain).
 template <void (*Producer)(Cpu&, const Insn&), unsigned Cc>
 void fused_jcc(Cpu& cpu, const Insn& insn) {
   Producer(cpu, insn);
@@ -139,11 +196,8 @@ void fused_jcc(Cpu& cpu, const Insn& insn) {
   cpu.set_current_insn(branch);
   cpu.sync_eip(*branch);
   if (cpu.condition<Cc>()) cpu.jump_near(cpu.regs().eip + branch->disp, 4);
-  if (!cpu.chain_stopped()) [[likely]] {
-    const Insn* const next = branch + 1;
-    cpu.set_current_insn(next);
-    next->fn(cpu, *next);
-  }
+  const Insn* const next = branch + 1;
+  next->fn(cpu, *next);
 }
 
 // (operation instance, Jcc instance) -> the fused handler (exec_alu.cpp).
@@ -179,15 +233,21 @@ Handler select_kinds(Kind first, Kind second) {
 // for each address form.
 template <template <typename, Kind, Kind> class H,
           template <typename, Kind, Kind, AddressForm> class Fast, Kind F, Kind S>
-void add_address_forms(AddressFormTwins& twins) {
+void add_address_forms(HandlerTwins& twins) {
   auto one_size = [&]<typename T>(T) {
-    constexpr Handler general = &threaded<&H<T, F, S>::run>;
-    twins[general] = {&threaded_fast<&Fast<T, F, S, AddressForm::Base32>::run, general>,
-                      &threaded_fast<&Fast<T, F, S, AddressForm::BaseIndex32>::run, general>};
+    add_fast_pair<&Fast<T, F, S, AddressForm::Base32>::run,
+                  &Fast<T, F, S, AddressForm::BaseIndex32>::run, &threaded<&H<T, F, S>::run>>(
+        twins);
   };
   one_size(uint8_t{});
   one_size(uint16_t{});
   one_size(uint32_t{});
+}
+
+// Registers the lean twins of H<T, Reg, S> for the given sizes (H's register forms never fault).
+template <template <typename, Kind, Kind> class H, Kind S, typename... T>
+void add_lean_register_forms(HandlerTwins& twins) {
+  (add_lean<&H<T, Kind::Reg, S>::run>(twins), ...);
 }
 
 // Picks H<T, first, second>::run for an operand size in bytes (1, 2 or 4).

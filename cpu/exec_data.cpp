@@ -57,10 +57,11 @@ bool lea_fast(Cpu& cpu, const Insn& insn) {
 }
 
 template <typename T>
-void add_lea_forms(AddressFormTwins& twins) {
+void add_lea_forms(HandlerTwins& twins) {
   constexpr Handler general = &threaded<&lea<T>>;
-  twins[general] = {&threaded_fast<&lea_fast<T, AddressForm::Base32>, general>,
-                    &threaded_fast<&lea_fast<T, AddressForm::BaseIndex32>, general>};
+  add_fast_pair<&lea_fast<T, AddressForm::Base32>, &lea_fast<T, AddressForm::BaseIndex32>, general>(
+      twins);
+  add_lean<&lea<T>>(twins);
 }
 
 template <typename To, typename From, bool Sign, Kind S>
@@ -288,14 +289,15 @@ Handler movx_for(unsigned source_size, Kind source) {
 }
 
 template <typename To, typename From, bool Sign>
-void add_movx_forms(AddressFormTwins& twins) {
+void add_movx_forms(HandlerTwins& twins) {
   constexpr Handler general = &threaded<&movx<To, From, Sign, Kind::Mem>>;
-  twins[general] = {&threaded_fast<&movx_fast<To, From, Sign, AddressForm::Base32>, general>,
-                    &threaded_fast<&movx_fast<To, From, Sign, AddressForm::BaseIndex32>, general>};
+  add_fast_pair<&movx_fast<To, From, Sign, AddressForm::Base32>,
+                &movx_fast<To, From, Sign, AddressForm::BaseIndex32>, general>(twins);
+  add_lean<&movx<To, From, Sign, Kind::Reg>>(twins);
 }
 
 template <typename To>
-void add_movx_forms(AddressFormTwins& twins) {
+void add_movx_forms(HandlerTwins& twins) {
   add_movx_forms<To, uint8_t, false>(twins);
   add_movx_forms<To, uint8_t, true>(twins);
   add_movx_forms<To, uint16_t, false>(twins);
@@ -304,7 +306,7 @@ void add_movx_forms(AddressFormTwins& twins) {
 
 }  // namespace
 
-void add_data_address_forms(AddressFormTwins& twins) {
+void add_data_twins(HandlerTwins& twins) {
   add_address_forms<Mov, MovFast, Kind::Mem, Kind::Reg>(twins);
   add_address_forms<Mov, MovFast, Kind::Mem, Kind::Imm>(twins);
   add_address_forms<Mov, MovFast, Kind::Reg, Kind::Mem>(twins);
@@ -312,6 +314,22 @@ void add_data_address_forms(AddressFormTwins& twins) {
   add_movx_forms<uint32_t>(twins);
   add_lea_forms<uint16_t>(twins);
   add_lea_forms<uint32_t>(twins);
+  // Register forms that can take the lean twin (exec_common.hpp).
+  add_lean_register_forms<Mov, Kind::Reg, uint8_t, uint16_t, uint32_t>(twins);
+  add_lean_register_forms<Mov, Kind::Imm, uint8_t, uint16_t, uint32_t>(twins);
+  add_lean_register_forms<Xchg, Kind::Reg, uint8_t, uint16_t, uint32_t>(twins);
+  add_lean_register_forms<Cmov, Kind::Reg, uint16_t, uint32_t>(twins);
+  add_lean<&Setcc<uint8_t, Kind::Reg, Kind::None>::run>(twins);
+  add_fast_lean<&push_fast<uint16_t, Kind::Reg>,
+                &threaded<&Push<uint16_t, Kind::Reg, Kind::Reg>::run>>(twins);
+  add_fast_lean<&push_fast<uint32_t, Kind::Reg>,
+                &threaded<&Push<uint32_t, Kind::Reg, Kind::Reg>::run>>(twins);
+  add_fast_lean<&push_fast<uint16_t, Kind::Imm>,
+                &threaded<&Push<uint16_t, Kind::Reg, Kind::Imm>::run>>(twins);
+  add_fast_lean<&push_fast<uint32_t, Kind::Imm>,
+                &threaded<&Push<uint32_t, Kind::Reg, Kind::Imm>::run>>(twins);
+  add_fast_lean<&pop_fast<uint16_t>, &threaded<&Pop<uint16_t, Kind::Reg, Kind::None>::run>>(twins);
+  add_fast_lean<&pop_fast<uint32_t>, &threaded<&Pop<uint32_t, Kind::Reg, Kind::None>::run>>(twins);
 }
 
 Handler select_mov(unsigned size, Kind first, Kind second) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "cpu/exec_common.hpp"
 #include "cpu/insn.hpp"
@@ -18,14 +19,20 @@ enum class BitOp : uint8_t { Bt, Bts, Btr, Btc };
 enum class StringOp : uint8_t { Movs, Cmps, Stos, Lods, Scas, Ins, Outs };
 enum class LoopOp : uint8_t { Loopne, Loope, Loop, Jcxz };
 
-// address_forms.cpp: the fast twin of a memory-operand instance for a 32-bit address form,
-// or general itself when it has none. Each family adds its twins (exec_alu.cpp, exec_data.cpp).
+// handler_twins.cpp: the fast twin of a memory-operand instance for a 32-bit address form,
+// or general itself when it has none; the lean twin of an instance (exec_common.hpp's
+// threaded_lean), or nullptr; and whether an instance places itself (current_insn) before it
+// may need its place, so that the instruction before it may be lean. Each family adds its
+// twins (exec_alu.cpp, exec_data.cpp).
 Handler address_form_twin(Handler general, AddressForm form);
-void add_alu_address_forms(AddressFormTwins& twins);
-void add_data_address_forms(AddressFormTwins& twins);
+Handler lean_twin(Handler h);
+bool placed_on_entry(Handler h);
+void add_alu_twins(HandlerTwins& twins);
+void add_data_twins(HandlerTwins& twins);
 
 // exec_alu.cpp: the fused handler for an instruction and the Jcc after it, or nullptr.
 Handler fused_with_jcc(Handler first, Handler jcc);
+std::vector<Handler> fused_jcc_handlers();  // all of them
 
 // exec_alu.cpp
 Handler select_alu(AluOp op, unsigned size, Kind first, Kind second);

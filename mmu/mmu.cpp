@@ -23,21 +23,21 @@ void Mmu::set_a20_mask(uint32_t mask) {
 }
 
 void Mmu::flush_all() {
-  ++generation_;
+  next_generation();
+  ++full_flush_count_;
   for (Entry& e : tlb_)
     e = Entry{{kInvalid, kInvalid}, {kInvalid, kInvalid}, nullptr, 0, false, false};
 }
 
 void Mmu::flush_non_global() {
-  ++generation_;
+  next_generation();  // global 4 MiB pieces stay, and so do their regions' marks
   for (Entry& e : tlb_) {
     if (!e.global) e = Entry{{kInvalid, kInvalid}, {kInvalid, kInvalid}, nullptr, 0, false, false};
   }
 }
 
 void Mmu::invalidate_page(uint32_t linear) {
-  const auto now = static_cast<uint32_t>(generation_);
-  if (large_region_generation_[linear >> 22] == now) {
+  if (large_region_generation_[linear >> 22] == full_flush_count_) {
     // INVLPG drops the whole 4 MiB translation, which our TLB holds as 4 KiB entries.
     flush_all();
     return;
@@ -45,9 +45,10 @@ void Mmu::invalidate_page(uint32_t linear) {
   Entry& e = entry(linear);
   const bool cached = (e.read_tag[0] & kPageMask) == (linear & kPageMask) ||
                       (e.read_tag[1] & kPageMask) == (linear & kPageMask);
+  const auto now = static_cast<uint32_t>(generation_);
   if (fetched_page_generation_.get()[linear >> bus::kPageShift] == now ||
       fetched_region_generation_[linear >> 22] == now) {
-    ++generation_;  // block links and the jump cache may have come through this page
+    next_generation();  // block links and the jump cache may have come through this page
   }
   if (cached) e = Entry{{kInvalid, kInvalid}, {kInvalid, kInvalid}, nullptr, 0, false, false};
 }
@@ -105,7 +106,7 @@ uint32_t Mmu::translate(uint32_t linear, Access access, bool user) {
       user_write_ok = writable && user_ok;
       global = (pde & kGlobal) && config_.pge;
       large = true;
-      large_region_generation_[linear >> 22] = static_cast<uint32_t>(generation_);
+      large_region_generation_[linear >> 22] = full_flush_count_;
       phys_page = (pde & 0xFFC00000u) | (linear & 0x003FF000u);
     } else {
       const uint32_t pte_addr = (pde & kPageMask) | ((linear >> 10) & 0xFFC);

@@ -73,6 +73,9 @@ class Mmu {
   // Counts every flush or invalidation: a translation remembered elsewhere (the CPU's jump
   // cache) is valid only while the generation it was taken at is current.
   uint64_t generation() const { return generation_; }
+  // Another counter that moves with the generation (the CPU's block-link epoch, one compare
+  // where the sum of several generations took three loads), or nullptr.
+  void count_generations_in(uint64_t* counter) { generation_listener_ = counter; }
 
   void flush_all();
   void flush_non_global();  // a CR3 load with CR4.PGE
@@ -204,7 +207,15 @@ class Mmu {
   PagingConfig config_;
   uint32_t a20_mask_ = 0xFFFFFFFF;
   bool alignment_check_ = false;
+  void next_generation() {
+    ++generation_;
+    if (generation_listener_) ++*generation_listener_;
+  }
   uint64_t generation_ = 1;
+  uint64_t* generation_listener_ = nullptr;
+  // Counts full TLB flushes: large_region_epoch_ holds it, not the generation, which also
+  // moves on INVLPG and non-global flushes that leave 4 MiB pieces in the TLB.
+  uint32_t full_flush_count_ = 1;
   // The generation (low 32 bits) in which code was last fetched through each 4 KiB page, and
   // through each 4 MiB region mapped by a large page. An INVLPG of a page no code came
   // through in this generation changes no block link or jump cache entry, so it keeps the
@@ -218,7 +229,8 @@ class Mmu {
   std::unique_ptr<uint32_t, FreeDeleter> fetched_page_generation_{
       static_cast<uint32_t*>(std::calloc(std::size_t{1} << 20, sizeof(uint32_t)))};
   std::vector<uint32_t> fetched_region_generation_ = std::vector<uint32_t>(1u << 10);
-  // The generation in which the TLB last took in a 4 KiB piece of a 4 MiB page, per region.
+  // The full-flush count at which the TLB last took in a 4 KiB piece of a 4 MiB page, per
+  // region: while it is current, pieces of a large page may be in the TLB.
   std::vector<uint32_t> large_region_generation_ = std::vector<uint32_t>(1u << 10);
   std::array<Entry, kEntries> tlb_{};
   std::vector<Watch> watches_;

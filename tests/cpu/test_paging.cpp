@@ -158,3 +158,46 @@ TEST_CASE("INVLPG of any address in a 4 MiB code page moves the generation and d
   CHECK(p.mmu.generation() > before);
   CHECK(p.mmu.read<uint8_t>(0x00523000, false) == 0x22);  // the whole large page was dropped
 }
+
+// The TLB holds a 4 MiB page as 4 KiB pieces; INVLPG anywhere in it drops them all, however
+// the generation moved since (here an INVLPG of a code page in between).
+TEST_CASE("INVLPG drops a whole 4 MiB page after other invalidations moved the generation") {
+  PagedMemory p;
+  p.memory.write<uint32_t>(kDirectory + 1 * 4, 0x00400000 | 0x83);  // 4 MiB at 4 MiB
+  mmu::PagingConfig config;
+  config.enabled = true;
+  config.pse = true;
+  config.cr3 = kDirectory;
+  p.mmu.configure(config);
+  p.map(0x8000, 0x200000, 0x3);
+  p.memory.write<uint8_t>(0x00523000, 0x11);
+  p.memory.write<uint8_t>(0x00123000, 0x22);
+  CHECK(p.mmu.read<uint8_t>(0x00523000, false) == 0x11);
+  CHECK(p.mmu.translate_fetch(0x8010, false) == 0x200010);
+  const uint64_t before = p.mmu.generation();
+  p.mmu.invalidate_page(0x8000);  // a code page: a new generation
+  CHECK(p.mmu.generation() > before);
+  p.memory.write<uint32_t>(kDirectory + 1 * 4, 0x00000000 | 0x83);  // now 4 MiB at 0
+  p.mmu.invalidate_page(0x00700000);
+  CHECK(p.mmu.read<uint8_t>(0x00523000, false) == 0x22);
+}
+
+// A CR3 load with PGE keeps global entries, 4 MiB pieces too: INVLPG must still drop those.
+TEST_CASE("INVLPG drops a global 4 MiB page that a non-global flush kept") {
+  PagedMemory p;
+  p.memory.write<uint32_t>(kDirectory + 1 * 4, 0x00400000 | 0x183);  // global 4 MiB at 4 MiB
+  mmu::PagingConfig config;
+  config.enabled = true;
+  config.pse = true;
+  config.pge = true;
+  config.cr3 = kDirectory;
+  p.mmu.configure(config);
+  p.memory.write<uint8_t>(0x00523000, 0x11);
+  p.memory.write<uint8_t>(0x00123000, 0x22);
+  CHECK(p.mmu.read<uint8_t>(0x00523000, false) == 0x11);
+  p.mmu.flush_non_global();
+  p.memory.write<uint32_t>(kDirectory + 1 * 4, 0x00000000 | 0x183);  // now 4 MiB at 0
+  CHECK(p.mmu.read<uint8_t>(0x00523000, false) == 0x11);             // kept: it is global
+  p.mmu.invalidate_page(0x00700000);
+  CHECK(p.mmu.read<uint8_t>(0x00523000, false) == 0x22);
+}
