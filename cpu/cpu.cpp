@@ -412,10 +412,11 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
   // The end marker stops the run loop without a per-instruction end test, or chains to the
   // next block; it knows where the block's fall-through exit leads.
   Insn end_marker{};
-  end_marker.fn = &block_end_handler;
+  end_marker.fn = &block_end_handler<false>;
   if (!block->insns.empty()) {
     end_marker.next_offset = block->insns.back().next_offset;
     end_marker.flags = block->insns.back().flags & insn_flags::kSetsEip;
+    if (end_marker.flags & insn_flags::kSetsEip) end_marker.fn = &block_end_handler<true>;
   }
   block->insns.push_back(end_marker);
   use_lean_twins(*block);
@@ -463,30 +464,34 @@ constexpr uint64_t kChainBudgetLimit = uint64_t{1} << 31;
 // without returning to it, while the run's budget lasts. Anything the run loop must look at
 // between blocks (an interrupt window, a stop, a mode change) sets chain_.exit_block instead
 // of reaching the marker.
+template <bool AfterJump>
 void Cpu::block_end_handler(Cpu& cpu, const Insn& marker) {
   const Block& block = *cpu.chain_block_;
-  const uint32_t eip = (marker.flags & insn_flags::kSetsEip)
-                           ? cpu.regs_.eip
-                           : (cpu.block_eip_ + marker.next_offset) & cpu.code_eip_mask_;
-  const uint64_t epoch = cpu.link_epoch();
+  const uint32_t eip =
+      AfterJump ? cpu.regs_.eip : (cpu.block_eip_ + marker.next_offset) & cpu.code_eip_mask_;
   // The link is picked by index, not by a branch: a block ending in a conditional jump goes
   // either way, and a branch on which link matched was mispredicted about a third of the time.
   // links[0] wins a tie (the run loop fills links[1] only while links[0] is live).
-  const BlockLink& link = block.links[block.links[0].eip != eip];
-  if ((link.eip != eip) | (link.epoch != epoch) | (link.chain_count > cpu.chain_budget_))
-      [[unlikely]] {
+  const BlockLink* link = &block.links[block.links[0].eip != eip];
+#if defined(__GNUC__)
+  asm("" : "+r"(link));  // one pointer: GCC otherwise computes the address twice
+#endif
+  if ((link->eip != eip) | (link->epoch != cpu.link_epoch_) |
+      (link->chain_count > cpu.chain_budget_)) [[unlikely]] {
     chain_through_jump_cache(cpu, marker, eip);
     return;
   }
-  cpu.chain_budget_ -= link.chain_count;
+  cpu.chain_budget_ -= link->chain_count;
   cpu.retired_ += block.count;
-  cpu.regs_.eip = eip;
+  if constexpr (!AfterJump) cpu.regs_.eip = eip;
   cpu.block_eip_ = eip;
-  cpu.chain_block_ = link.block;
-  const Insn* const first = link.first;
+  cpu.chain_block_ = link->block;
+  const Insn* const first = link->first;
   cpu.current_insn_ = first;
   first->fn(cpu, *first);
 }
+template void Cpu::block_end_handler<true>(Cpu&, const Insn&);
+template void Cpu::block_end_handler<false>(Cpu&, const Insn&);
 
 // A block exit with no live link (a return to another caller, an indirect jump, a link made
 // before the last code change): the jump cache, as block_at_eip, keeps the chain going and

@@ -315,7 +315,9 @@ class Cpu final : public bus::CodeWriteObserver {
   }
   void set_current_insn(const Insn* insn) { current_insn_ = insn; }
   // The marker after a block's last instruction: goes on to the block its exit is linked to
-  // (direct block chaining, cpu.cpp) or stops the block loop.
+  // (direct block chaining, cpu.cpp) or stops the block loop. One instance for blocks whose
+  // last instruction set EIP (a jump), one for blocks that fall through.
+  template <bool AfterJump>
   static void block_end_handler(Cpu& cpu, const Insn& marker);
   [[gnu::noinline]] static void chain_through_jump_cache(Cpu& cpu, const Insn& marker,
                                                          uint32_t eip);

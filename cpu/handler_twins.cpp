@@ -31,7 +31,8 @@ const Registry& registry() {
       g.placed.insert(lean);
     }
     for (const Handler fused : fused_jcc_handlers()) g.placed.insert(fused);
-    g.placed.insert(&Cpu::block_end_handler);
+    g.placed.insert(&Cpu::block_end_handler<true>);
+    g.placed.insert(&Cpu::block_end_handler<false>);
     return g;
   }();
   return r;
