@@ -80,6 +80,9 @@ def argv_bochs(_x86lab, disk, com1, work, tag):
     # speaker off or not.
     copy = work / f"{tag}.bochs.disk.img"
     shutil.copyfile(disk, copy)
+    # Bochs locks its image with a .lock file that stays when the run is killed (as every
+    # run here is, once the prompt is on COM1): the next run's Bochs would refuse the image.
+    Path(f"{copy}.lock").unlink(missing_ok=True)
     rc = work / f"{tag}.bochsrc"
     rc.write_text(f"""megs: {MEMORY_MIB}
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
@@ -125,6 +128,7 @@ def run(workload, emulator, x86lab, work, timeout, tag, make_run):
     wanted = PROMPT if workload == "linux_boot" else WORKLOAD_TIME
     text = b""
     found = None
+    usage = None  # os.wait4 reaps the process and gives its rusage (Popen.poll would reap it)
     while time.perf_counter() - start < timeout:
         time.sleep(0.1)
         if com1.is_file():
@@ -132,12 +136,15 @@ def run(workload, emulator, x86lab, work, timeout, tag, make_run):
             found = wanted.search(text)
             if found:
                 break
-        if proc.poll() is not None:
+        pid, _, ended = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            usage = ended
             break
     wall = time.perf_counter() - start
-    if proc.poll() is None:
+    if usage is None:
         os.killpg(proc.pid, signal.SIGKILL)
-    usage = os.wait4(proc.pid, 0)[2]
+        usage = os.wait4(proc.pid, 0)[2]
+    proc.returncode = -1  # reaped above: Popen must not wait for it again
     log.close()
     cpu = usage.ru_utime + usage.ru_stime
     if not found:

@@ -316,6 +316,58 @@ def run_qemu_freedos(work, timeout, tag):
     return run
 
 
+X86LAB_DUMP_LINE = re.compile(rb"^(?:\(x86lab\) )?[0-9A-F]{8}:((?: [0-9A-F]{2}){1,16})  ", re.M)
+
+
+def run_x86lab_freedos(exe, work, timeout, tag):
+    """x86lab (real-time clock, as a user runs it): every 0.1 s a SIGINT stops it in its
+    monitor (--monitor stdio), `xp` dumps the VGA text buffer and `c` goes on, until the
+    prompt is on the screen: the polling QEMU gets through its monitor and Bochs through its
+    debugger."""
+    out = work / f"{tag}.x86lab.out"
+    argv = [str(exe), "--display", "none", "-m", f"{MEMORY_MIB}M", "--fda", str(FREEDOS_IMAGE),
+            "--snapshot", "--monitor", "stdio"]
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    os.set_blocking(proc.stdout.fileno(), False)
+    found = False
+    screen = b""
+    while time.perf_counter() - start < timeout and proc.poll() is None:
+        time.sleep(0.1)
+        os.kill(proc.pid, signal.SIGINT)
+        proc.stdin.write(b"xp 0xb8000 4000\n")
+        proc.stdin.flush()
+        dump = b""
+        cells = []
+        limit = time.perf_counter() + 10
+        while len(cells) < 4000 and time.perf_counter() < limit and proc.poll() is None:
+            time.sleep(0.005)
+            dump += read_available(proc.stdout)
+            cells = [int(x, 16) for line in X86LAB_DUMP_LINE.findall(dump) for x in line.split()]
+        if len(cells) >= 4000:
+            cells = cells[:4000]
+            screen = bytes(cells[0::2])
+            if text_screen_has_prompt(cells):
+                found = True
+                break
+        proc.stdin.write(b"c\n")
+        proc.stdin.flush()
+    wall = time.perf_counter() - start
+    try:
+        proc.stdin.write(b"q\n")
+        proc.stdin.flush()
+    except BrokenPipeError:
+        pass
+    usage = reap(proc, 10)
+    out.write_bytes(screen_text(screen))
+    run = Run(ok=found, wall=wall, cpu=usage.ru_utime + usage.ru_stime,
+              max_rss_kib=usage.ru_maxrss)
+    if not found:
+        run.error = f"no DOS prompt on the screen within {timeout} s"
+    return run
+
+
 BOCHS_DUMP_LINE = re.compile(rb"^0x[0-9a-f]{16} <[^>]*>:((?:[ \t]0x[0-9a-f]{2})+)", re.M)
 
 
@@ -581,8 +633,8 @@ def main():
                     run = linux_workloads.run(w, e, x86lab, work, args.timeout, tag, Run)
                 elif w == "freedos":
                     if e == "x86lab":
-                        continue     # x86lab cannot boot a PC yet
-                    if e == "bochs":
+                        run = run_x86lab_freedos(x86lab, work, args.timeout, tag)
+                    elif e == "bochs":
                         run = run_bochs_freedos(work, args.timeout, tag)
                     else:
                         run = run_qemu_freedos(work, args.timeout, tag)
