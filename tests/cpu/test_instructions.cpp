@@ -232,3 +232,55 @@ TEST_CASE("a chained loop with a fused DEC/JNZ retires exactly the budget it is 
   CHECK(h.cpu.halted());
   CHECK(h.cpu.regs().gpr[cpu::kEax] == 1000);
 }
+
+// Lean handlers (exec_common.hpp's threaded_lean) do not place the next instruction; build_block
+// gives one only where the next places itself. A DIV after lean register instructions, and a
+// CLD/STD (handlers that return to the block loop) between them, must still find their place:
+// a stale one would push the wrong IP or run instructions twice.
+TEST_CASE("a divide error after lean register instructions pushes the address of the DIV") {
+  tests::RealModeHarness h;
+  install_halting_handler(h, 0);
+  h.load({
+      0xB8,
+      0x05,
+      0x00,  // mov ax, 5
+      0x01,
+      0xD8,  // add ax, bx
+      0x31,
+      0xC9,  // xor cx, cx
+      0xF7,
+      0xF1,  // div cx: #DE
+      0xF4,
+  });
+  h.run_to_halt();
+  const uint32_t sp = h.cpu.regs().gpr[cpu::kEsp] & 0xFFFF;
+  CHECK(h.cpu.regs().seg[cpu::kCs].selector == 0x0200);
+  CHECK(h.memory.read<uint16_t>(0x90000 + sp) == 0x0007);  // IP of the DIV
+}
+
+TEST_CASE("handlers that return to the block loop run once between lean register instructions") {
+  auto load = [](tests::RealModeHarness& h) {
+    h.load({
+        0xB8, 0x01, 0x00,  // mov ax, 1
+        0x01, 0xC0,        // add ax, ax
+        0xFC,              // cld
+        0x40,              // inc ax
+        0xFD,              // std
+        0x89, 0xC3,        // mov bx, ax
+        0x40,              // inc ax
+        0xF4,              // hlt
+    });
+  };
+  for (const uint64_t budget : {uint64_t{100}, uint64_t{1}}) {
+    CAPTURE(budget);
+    tests::RealModeHarness h;
+    load(h);
+    uint64_t ran = 0;
+    while (!h.cpu.halted() && ran < 100) ran += h.cpu.run(budget);
+    CHECK(ran == 8);
+    CHECK(h.cpu.regs().gpr[cpu::kEax] == 4);
+    CHECK(h.cpu.regs().gpr[cpu::kEbx] == 3);
+    CHECK((h.cpu.eflags() & cpu::flag::kDf) != 0);
+    CHECK(h.cpu.regs().eip == 12);
+  }
+}
