@@ -324,9 +324,19 @@ def run_x86lab_freedos(exe, work, timeout, tag):
     monitor (--monitor stdio), `xp` dumps the VGA text buffer and `c` goes on, until the
     prompt is on the screen: the polling QEMU gets through its monitor and Bochs through its
     debugger."""
-    out = work / f"{tag}.x86lab.out"
     argv = [str(exe), "--display", "none", "-m", f"{MEMORY_MIB}M", "--fda", str(FREEDOS_IMAGE),
             "--snapshot", "--monitor", "stdio"]
+    return poll_stopped_screen(argv, 0.1, X86LAB_DUMP_LINE,
+                               (b"xp 0xb8000 4000\n", b"c\n", b"q\n"),
+                               work / f"{tag}.x86lab.out", timeout)
+
+
+def poll_stopped_screen(argv, period, dump_line, commands, out, timeout):
+    """Runs argv (an emulator with its monitor or debugger on stdin) until the DOS prompt is on
+    its text screen: every `period` seconds a SIGINT stops it, commands[0] dumps 0xB8000 (lines
+    that dump_line matches, their bytes in group 1) and commands[1] continues; commands[2]
+    ends it. Returns the Run, with the last screen written to out."""
+    dump_command, continue_command, quit_command = commands
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -334,9 +344,9 @@ def run_x86lab_freedos(exe, work, timeout, tag):
     found = False
     screen = b""
     while time.perf_counter() - start < timeout and proc.poll() is None:
-        time.sleep(0.1)
+        time.sleep(period)
         os.kill(proc.pid, signal.SIGINT)
-        proc.stdin.write(b"xp 0xb8000 4000\n")
+        proc.stdin.write(dump_command)
         proc.stdin.flush()
         dump = b""
         cells = []
@@ -344,18 +354,18 @@ def run_x86lab_freedos(exe, work, timeout, tag):
         while len(cells) < 4000 and time.perf_counter() < limit and proc.poll() is None:
             time.sleep(0.005)
             dump += read_available(proc.stdout)
-            cells = [int(x, 16) for line in X86LAB_DUMP_LINE.findall(dump) for x in line.split()]
+            cells = [int(x, 16) for line in dump_line.findall(dump) for x in line.split()]
         if len(cells) >= 4000:
             cells = cells[:4000]
             screen = bytes(cells[0::2])
             if text_screen_has_prompt(cells):
                 found = True
                 break
-        proc.stdin.write(b"c\n")
+        proc.stdin.write(continue_command)
         proc.stdin.flush()
     wall = time.perf_counter() - start
     try:
-        proc.stdin.write(b"q\n")
+        proc.stdin.write(quit_command)
         proc.stdin.flush()
     except BrokenPipeError:
         pass
@@ -375,46 +385,10 @@ def run_bochs_freedos(work, timeout, tag):
     """Bochs (realtime clock): every 0.5 s a SIGINT stops it in its debugger, `xp` dumps the
     VGA text buffer, and `continue` goes on until the prompt is on the screen."""
     rc_file = bochs_config(work, tag, FREEDOS_IMAGE, "realtime")
-    out = work / f"{tag}.bochs.out"
-    start = time.perf_counter()
-    proc = subprocess.Popen(["bochs", "-q", "-f", str(rc_file), "-rc", str(bochs_commands(work))],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    os.set_blocking(proc.stdout.fileno(), False)
-    found = False
-    screen = b""
-    while time.perf_counter() - start < timeout and proc.poll() is None:
-        time.sleep(0.5)
-        os.kill(proc.pid, signal.SIGINT)
-        proc.stdin.write(b"xp /4000bx 0xb8000\n")
-        proc.stdin.flush()
-        dump = b""
-        cells = []
-        limit = time.perf_counter() + 10
-        while len(cells) < 4000 and time.perf_counter() < limit and proc.poll() is None:
-            time.sleep(0.01)
-            dump += read_available(proc.stdout)
-            cells = [int(x, 16) for line in BOCHS_DUMP_LINE.findall(dump) for x in line.split()]
-        if len(cells) == 4000:
-            screen = bytes(cells[0::2])
-            if text_screen_has_prompt(cells):
-                found = True
-                break
-        proc.stdin.write(b"continue\n")
-        proc.stdin.flush()
-    wall = time.perf_counter() - start
-    try:
-        proc.stdin.write(b"quit\n")
-        proc.stdin.flush()
-    except BrokenPipeError:
-        pass
-    usage = reap(proc, 10)
-    out.write_bytes(screen_text(screen))
-    run = Run(ok=found, wall=wall, cpu=usage.ru_utime + usage.ru_stime,
-              max_rss_kib=usage.ru_maxrss)
-    if not found:
-        run.error = f"no DOS prompt on the screen within {timeout} s"
-    return run
+    argv = ["bochs", "-q", "-f", str(rc_file), "-rc", str(bochs_commands(work))]
+    return poll_stopped_screen(argv, 0.5, BOCHS_DUMP_LINE,
+                               (b"xp /4000bx 0xb8000\n", b"continue\n", b"quit\n"),
+                               work / f"{tag}.bochs.out", timeout)
 
 
 def screen_text(chars):

@@ -24,6 +24,15 @@ struct PagedMemory {
   void map(uint32_t linear_page, uint32_t physical_page, uint32_t flags) {
     memory.write<uint32_t>(kTable + ((linear_page >> 12) & 0x3FF) * 4, physical_page | flags);
   }
+  // CR4.PSE (and PGE) on, as the 4 MiB page tests need.
+  void enable_large_pages(bool pge = false) {
+    mmu::PagingConfig config;
+    config.enabled = true;
+    config.pse = true;
+    config.pge = pge;
+    config.cr3 = kDirectory;
+    mmu.configure(config);
+  }
   uint32_t pte(uint32_t linear_page) {
     return memory.read<uint32_t>(kTable + ((linear_page >> 12) & 0x3FF) * 4);
   }
@@ -96,11 +105,7 @@ TEST_CASE("the TLB keeps a stale mapping until INVLPG, as the hardware does") {
 TEST_CASE("4 MiB pages map with PSE") {
   PagedMemory p;
   p.memory.write<uint32_t>(kDirectory + 1 * 4, 0x00400000 | 0x83);  // PDE 1: 4 MiB at 4 MiB
-  mmu::PagingConfig config;
-  config.enabled = true;
-  config.pse = true;
-  config.cr3 = kDirectory;
-  p.mmu.configure(config);
+  p.enable_large_pages();
   p.memory.write<uint16_t>(0x00412346, 0xBEEF);
   // Linear 0x00412346 lies in the 4 MiB page at 4 MiB, mapped to physical 4 MiB: identity.
   CHECK(p.mmu.read<uint16_t>(0x00412346, false) == 0xBEEF);
@@ -143,11 +148,7 @@ TEST_CASE("INVLPG moves the generation only for pages code was fetched through")
 TEST_CASE("INVLPG of any address in a 4 MiB code page moves the generation and drops it all") {
   PagedMemory p;
   p.memory.write<uint32_t>(kDirectory + 1 * 4, 0x00400000 | 0x83);  // 4 MiB at 4 MiB
-  mmu::PagingConfig config;
-  config.enabled = true;
-  config.pse = true;
-  config.cr3 = kDirectory;
-  p.mmu.configure(config);
+  p.enable_large_pages();
   CHECK(p.mmu.translate_fetch(0x00401000, false) == 0x00401000);
   p.memory.write<uint8_t>(0x00523000, 0x11);
   p.memory.write<uint8_t>(0x00123000, 0x22);
@@ -164,11 +165,7 @@ TEST_CASE("INVLPG of any address in a 4 MiB code page moves the generation and d
 TEST_CASE("INVLPG drops a whole 4 MiB page after other invalidations moved the generation") {
   PagedMemory p;
   p.memory.write<uint32_t>(kDirectory + 1 * 4, 0x00400000 | 0x83);  // 4 MiB at 4 MiB
-  mmu::PagingConfig config;
-  config.enabled = true;
-  config.pse = true;
-  config.cr3 = kDirectory;
-  p.mmu.configure(config);
+  p.enable_large_pages();
   p.map(0x8000, 0x200000, 0x3);
   p.memory.write<uint8_t>(0x00523000, 0x11);
   p.memory.write<uint8_t>(0x00123000, 0x22);
@@ -186,12 +183,7 @@ TEST_CASE("INVLPG drops a whole 4 MiB page after other invalidations moved the g
 TEST_CASE("INVLPG drops a global 4 MiB page that a non-global flush kept") {
   PagedMemory p;
   p.memory.write<uint32_t>(kDirectory + 1 * 4, 0x00400000 | 0x183);  // global 4 MiB at 4 MiB
-  mmu::PagingConfig config;
-  config.enabled = true;
-  config.pse = true;
-  config.pge = true;
-  config.cr3 = kDirectory;
-  p.mmu.configure(config);
+  p.enable_large_pages(true);
   p.memory.write<uint8_t>(0x00523000, 0x11);
   p.memory.write<uint8_t>(0x00123000, 0x22);
   CHECK(p.mmu.read<uint8_t>(0x00523000, false) == 0x11);
