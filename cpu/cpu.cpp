@@ -493,6 +493,16 @@ void Cpu::block_end_handler(Cpu& cpu, const Insn& marker) {
 template void Cpu::block_end_handler<true>(Cpu&, const Insn&);
 template void Cpu::block_end_handler<false>(Cpu&, const Insn&);
 
+// Links block's exit to EIP eip with next, valid in this link epoch. A stale link is replaced
+// first; two live ones (a loop's branch and its exit) stay. A block that starts with a
+// debugger record is never chained to (its count is ~0u, over any budget).
+void Cpu::link_exit(const Block& block, uint32_t eip, const Block& next) {
+  const uint64_t epoch = link_epoch();
+  const unsigned slot = block.links[0].epoch == epoch ? 1 : 0;
+  const uint32_t chain_count = next.starts_with_record ? ~0u : next.count;
+  block.links[slot] = BlockLink{eip, chain_count, epoch, &next, next.insns.data()};
+}
+
 // A block exit with no live link (a return to another caller, an indirect jump, a link made
 // before the last code change): the jump cache, as block_at_eip, keeps the chain going and
 // links the exit as the run loop would. Anything else (a miss, a block to build, a debugger
@@ -513,9 +523,7 @@ void Cpu::chain_through_jump_cache(Cpu& cpu, const Insn& marker, uint32_t eip) {
     return;
   }
   const Block* const next = jump.block;
-  const uint64_t epoch = cpu.link_epoch();
-  const unsigned slot = block.links[0].epoch == epoch ? 1 : 0;
-  block.links[slot] = BlockLink{eip, next->count, epoch, next, next->insns.data()};
+  cpu.link_exit(block, eip, *next);
   cpu.chain_budget_ -= next->count;
   cpu.retired_ += block.count;
   cpu.regs_.eip = eip;
@@ -733,10 +741,7 @@ uint64_t Cpu::run(uint64_t max_instructions) {
       }
       const Block* uncached = uncached_block_.get();
       if (block != uncached && next != uncached) {
-        // Replace a stale link first; two live ones (a loop's branch and its exit) stay.
-        const unsigned slot = block->links[0].epoch == link_epoch() ? 1 : 0;
-        const uint32_t chain_count = next->starts_with_record ? ~0u : next->count;
-        block->links[slot] = BlockLink{eip, chain_count, link_epoch(), next, next->insns.data()};
+        link_exit(*block, eip, *next);
       }
       block = next;
     }

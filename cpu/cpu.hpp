@@ -319,6 +319,7 @@ class Cpu final : public bus::CodeWriteObserver {
   // last instruction set EIP (a jump), one for blocks that fall through.
   template <bool AfterJump>
   static void block_end_handler(Cpu& cpu, const Insn& marker);
+  void link_exit(const Block& block, uint32_t eip, const Block& next);
   [[gnu::noinline]] static void chain_through_jump_cache(Cpu& cpu, const Insn& marker,
                                                          uint32_t eip);
   void halt() {
