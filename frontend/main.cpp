@@ -17,12 +17,12 @@ namespace {
 using x86lab::frontend::kExitRuntimeError;
 using x86lab::frontend::kExitUsage;
 
-void print_stats(uint64_t instructions, double seconds, uint64_t blocks_decoded) {
+// decoded: instructions the decoder decoded (each once, then cached with its block).
+void print_stats(uint64_t instructions, double seconds, uint64_t decoded) {
   const double mips = seconds > 0 ? static_cast<double>(instructions) / seconds / 1e6 : 0.0;
-  std::fprintf(stderr,
-               "x86lab: %llu instructions retired in %.3f s (%.2f MIPS), %llu blocks decoded\n",
+  std::fprintf(stderr, "x86lab: %llu instructions retired in %.3f s (%.2f MIPS), %llu decoded\n",
                static_cast<unsigned long long>(instructions), seconds, mips,
-               static_cast<unsigned long long>(blocks_decoded));
+               static_cast<unsigned long long>(decoded));
 }
 
 // --screen-dump: the text screen between two marker lines, so output before it (COM1, the
