@@ -41,6 +41,9 @@ struct Block {
   uint64_t lines = 0;               // 64-byte lines of its page that its bytes cover
   uint32_t count = 0;               // instructions; insns holds one more, the end marker
   mutable BlockLink links[2];       // direct chaining (Cpu::run)
+  // One link for each Jcc inside the block (a superblock goes on past a conditional jump),
+  // numbered by the Jcc's imm2: where it leads when taken (Cpu::side_exit).
+  mutable std::vector<BlockLink> side_links;
   std::vector<Insn> insns;
   std::vector<Handler> precise;  // the handlers before flag liveness, when it changed any
   std::vector<uint32_t> pages;   // physical page numbers the bytes come from

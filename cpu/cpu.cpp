@@ -8,7 +8,7 @@
 namespace x86lab::cpu {
 namespace {
 
-constexpr unsigned kMaxBlockInstructions = 32;
+constexpr unsigned kMaxBlockInstructions = 64;
 
 // What flag liveness needs to know of one instruction of a block (DecodeResult's fields).
 struct FlagFacts {
@@ -35,6 +35,22 @@ void drop_dead_flags(Block& block, const std::vector<FlagFacts>& facts) {
       }
     }
     live = f.plain ? (live & ~f.written) | f.read : flag::kArith;
+  }
+}
+
+// Superblocks: each Jcc at a position in jccs (none of them last) takes its side-exit twin,
+// numbered for its link, and its precise twin in block.precise, which holds the original
+// handlers from here on (the first pass that changes handlers).
+void use_side_exits(Block& block, const std::vector<uint32_t>& jccs) {
+  if (jccs.empty()) return;
+  for (const Insn& insn : block.insns) block.precise.push_back(insn.fn);
+  block.side_links.resize(jccs.size());
+  for (size_t k = 0; k < jccs.size(); ++k) {
+    Insn& jcc = block.insns[jccs[k]];
+    const SideExitTwins twins = side_exit_twins(jcc.fn);
+    block.precise[jccs[k]] = twins.precise;
+    jcc.fn = twins.fast;
+    jcc.imm2 = static_cast<uint16_t>(k);
   }
 }
 
@@ -308,6 +324,7 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
 
   const uint32_t wrap_mask = wraps_at_64k ? 0xFFFFu : 0xFFFFFFFFu;
   std::vector<FlagFacts> facts;
+  std::vector<uint32_t> side_exit_jccs;
   for (unsigned n = 0; n < kMaxBlockInstructions; ++n) {
     uint32_t insn_phys;
     try {
@@ -392,13 +409,20 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
     }
     offset += insn.length;
     insn.next_offset = static_cast<uint16_t>(offset - regs_.eip);
+    // A conditional jump need not end the block: the block goes on with the instruction after
+    // it (a superblock), which the jump reaches when not taken. Flags are live before it.
+    const bool side_exit = result.ends_block && !crosses && side_exit_twins(insn.fn).fast;
+    if (side_exit) {
+      side_exit_jccs.push_back(static_cast<uint32_t>(block->insns.size()));
+      result.plain = false;
+    }
     block->insns.push_back(insn);
     facts.push_back(FlagFacts{result.flags_read, result.flags_written, result.plain});
     if (crosses) {
       cacheable = false;
       break;
     }
-    if (result.ends_block) break;
+    if (result.ends_block && !side_exit) break;
     if (debug_ && debug_->trace) [[unlikely]]
       break;  // one instruction a block, each after its trace record
     // Stop at a page boundary so a block's first page decides where it is found.
@@ -407,6 +431,12 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
   block->byte_length = offset - regs_.eip;
   if (!cacheable) block->key = ~0u;
   block->count = static_cast<uint32_t>(block->insns.size());
+  // A Jcc that ended up last (the page, the length limit or a fetch fault ended the block
+  // after it) ends the block as usual.
+  if (!side_exit_jccs.empty() && side_exit_jccs.back() + 1 == block->count) {
+    side_exit_jccs.pop_back();
+  }
+  use_side_exits(*block, side_exit_jccs);
   drop_dead_flags(*block, facts);
   fuse_jcc_pairs(*block);
   // The end marker stops the run loop without a per-instruction end test, or chains to the
@@ -503,30 +533,77 @@ void Cpu::link_exit(const Block& block, uint32_t eip, const Block& next) {
   block.links[slot] = BlockLink{eip, chain_count, epoch, &next, next.insns.data()};
 }
 
+const Block* Cpu::chainable_from_jump_cache(uint32_t eip) const {
+  const SegmentCache& cs = regs_.seg[kCs];
+  const uint32_t linear = cs.base + eip;
+  const JumpCacheEntry& jump = jump_cache_[(linear ^ (linear >> 12)) & (kJumpCacheSize - 1)];
+  if (jump.linear != linear || jump.key != link_key_ || jump.generation != code_generation() ||
+      jump.block->starts_with_record || jump.block->count > chain_budget_ ||
+      (model_ == CpuModel::I8086 ? eip + jump.block->byte_length > 0x10000
+                                 : eip + jump.block->byte_length - 1 > cs.limit) ||
+      chain_block_ == uncached_block_.get()) {
+    return nullptr;
+  }
+  return jump.block;
+}
+
 // A block exit with no live link (a return to another caller, an indirect jump, a link made
 // before the last code change): the jump cache, as block_at_eip, keeps the chain going and
 // links the exit as the run loop would. Anything else (a miss, a block to build, a debugger
 // record, the budget) ends the chain, and the run loop does the rest.
 void Cpu::chain_through_jump_cache(Cpu& cpu, const Insn& marker, uint32_t eip) {
   const Block& block = *cpu.chain_block_;
-  const SegmentCache& cs = cpu.regs_.seg[kCs];
-  const uint32_t linear = cs.base + eip;
-  const JumpCacheEntry& jump = cpu.jump_cache_[(linear ^ (linear >> 12)) & (kJumpCacheSize - 1)];
-  if (jump.linear != linear || jump.key != cpu.link_key_ ||
-      jump.generation != cpu.code_generation() || jump.block->starts_with_record ||
-      jump.block->count > cpu.chain_budget_ ||
-      (cpu.model_ == CpuModel::I8086 ? eip + jump.block->byte_length > 0x10000
-                                     : eip + jump.block->byte_length - 1 > cs.limit) ||
-      &block == cpu.uncached_block_.get()) {
+  const Block* const next = cpu.chainable_from_jump_cache(eip);
+  if (!next) {
     cpu.current_insn_ = &marker;  // the instruction before may have been lean
     cpu.chain_.exit_block = true;
     return;
   }
-  const Block* const next = jump.block;
   cpu.link_exit(block, eip, *next);
   cpu.chain_budget_ -= next->count;
   cpu.retired_ += block.count;
   cpu.regs_.eip = eip;
+  cpu.block_eip_ = eip;
+  cpu.chain_block_ = next;
+  const Insn* const first = next->insns.data();
+  cpu.current_insn_ = first;
+  first->fn(cpu, *first);
+}
+
+// The block ran done instructions of its count: what it did not run goes back to the chain
+// budget, and the side exit's own link is followed as the end marker follows the block's.
+void Cpu::side_exit(Cpu& cpu, const Insn& jcc) {
+  const Block& block = *cpu.chain_block_;
+  const auto done = static_cast<uint32_t>(&jcc - block.insns.data()) + 1;
+  cpu.chain_budget_ += block.count - done;
+  const uint32_t eip = cpu.regs_.eip;
+  const BlockLink& link = block.side_links[jcc.imm2];
+  if ((link.eip != eip) | (link.epoch != cpu.link_epoch_) | (link.chain_count > cpu.chain_budget_))
+      [[unlikely]] {
+    side_exit_through_jump_cache(cpu, jcc, eip, done);
+    return;
+  }
+  cpu.chain_budget_ -= link.chain_count;
+  cpu.retired_ += done;
+  cpu.block_eip_ = eip;
+  cpu.chain_block_ = link.block;
+  const Insn* const first = link.first;
+  cpu.current_insn_ = first;
+  first->fn(cpu, *first);
+}
+
+void Cpu::side_exit_through_jump_cache(Cpu& cpu, const Insn& jcc, uint32_t eip, uint32_t done) {
+  const Block& block = *cpu.chain_block_;
+  const Block* const next = cpu.chainable_from_jump_cache(eip);
+  if (!next) {
+    cpu.current_insn_ = &jcc;  // the block loop resumes after the Jcc, at EIP
+    cpu.chain_.exit_block = true;
+    return;
+  }
+  block.side_links[jcc.imm2] =
+      BlockLink{eip, next->count, cpu.link_epoch_, next, next->insns.data()};
+  cpu.chain_budget_ -= next->count;
+  cpu.retired_ += done;
   cpu.block_eip_ = eip;
   cpu.chain_block_ = next;
   const Insn* const first = next->insns.data();
@@ -541,6 +618,8 @@ uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {
   block_eip_ = regs_.eip;
   block_ended_in_fault_ = false;
   chain_block_ = &block;
+  current_insn_ = insn;
+  in_block_ = true;
   uint64_t done;
   try {
     if (budget >= block.count) [[likely]] {
@@ -576,6 +655,7 @@ uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {
       done = static_cast<uint64_t>(insn - first);
     }
   } catch (const CpuFault& fault) {
+    in_block_ = false;
     chain_.one_at_a_time = false;
     // A trap retires its instruction; a fault's delivery takes the faulting instruction's
     // place in the count. Either way the count moves, so a guest that does nothing but fault
@@ -590,7 +670,12 @@ uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {
     if (fault.is_trap) regs_.eip = next_eip(faulting);
     handle_fault(fault);
     return retired_ - retired_before;
+  } catch (...) {
+    in_block_ = false;  // a host error from a device: the count stays as it was
+    chain_.one_at_a_time = false;
+    throw;
   }
+  in_block_ = false;
   if (done > 0 && !(first[done - 1].flags & insn_flags::kSetsEip)) {
     regs_.eip = next_eip(first[done - 1]);
   }

@@ -86,7 +86,13 @@ class Cpu final : public bus::CodeWriteObserver {
   bool halted() const { return halted_; }
   void set_halted(bool h) { halted_ = h; }
   bool shutdown() const { return shutdown_; }
-  uint64_t instructions_retired() const { return retired_; }
+  // Exact inside a block too (an I/O callback timing the PIT, RDTSC): the block's
+  // instructions before the running one have retired, though retired_ counts them only when
+  // the block ends.
+  uint64_t instructions_retired() const {
+    return in_block_ ? retired_ + static_cast<uint64_t>(current_insn_ - chain_block_->insns.data())
+                     : retired_;
+  }
 
   void set_interrupt_controller(InterruptController* pic) { pic_ = pic; }
   // What RDTSC counts: retired instructions by default, or the ticks of a clock the machine
@@ -276,7 +282,7 @@ class Cpu final : public bus::CodeWriteObserver {
   bool df() const { return eflags_ & flag::kDf; }
   bool condition(unsigned cc) const { return lazy_.condition(cc, eflags_); }
   template <unsigned Cc>
-  bool condition() const {
+  [[gnu::always_inline]] bool condition() const {
     return lazy_.condition<Cc>(eflags_);
   }
   // Folds the lazy state into the stored flags so single bits can be edited.
@@ -322,6 +328,15 @@ class Cpu final : public bus::CodeWriteObserver {
   void link_exit(const Block& block, uint32_t eip, const Block& next);
   [[gnu::noinline]] static void chain_through_jump_cache(Cpu& cpu, const Insn& marker,
                                                          uint32_t eip);
+  // A taken Jcc inside a superblock (exec_control.cpp's jcc_side_exit), EIP already at its
+  // target: goes on to the block its link (Block::side_links[jcc.imm2]) leads to, as the end
+  // marker does, or stops the block loop after the Jcc.
+  static void side_exit(Cpu& cpu, const Insn& jcc);
+  [[gnu::noinline]] static void side_exit_through_jump_cache(Cpu& cpu, const Insn& jcc,
+                                                             uint32_t eip, uint32_t done);
+  // The block the jump cache holds for EIP eip in the present chain, if the running block may
+  // chain to it within the chain budget, or nullptr.
+  const Block* chainable_from_jump_cache(uint32_t eip) const;
   void halt() {
     halted_ = true;
     chain_.exit_block = true;
@@ -365,7 +380,9 @@ class Cpu final : public bus::CodeWriteObserver {
       raise_fault(Vector::AlignmentCheck, 0);
     }
   }
-  uint64_t tsc_reference() const { return tsc_source_ ? tsc_source_(tsc_context_) : retired_; }
+  uint64_t tsc_reference() const {
+    return tsc_source_ ? tsc_source_(tsc_context_) : instructions_retired();
+  }
   uint64_t time_stamp_counter() const { return tsc_reference() + tsc_offset_; }
   bool read_msr(uint32_t index, uint64_t& value);
   bool write_msr(uint32_t index, uint64_t value);
@@ -534,6 +551,7 @@ class Cpu final : public bus::CodeWriteObserver {
   } chain_;
   static_assert(sizeof(ChainStop) == 2);
   bool block_ended_in_fault_ = false;  // the last execute_block delivered a fault (not a trap)
+  bool in_block_ = false;  // execute_block is running handlers: current_insn_ is in chain_block_
   bool stop_requested_ = false;
   bool interrupt_shadow_ = false;
   bool ss_shadow_ = false;

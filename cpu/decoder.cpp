@@ -597,7 +597,7 @@ Handler Selector::select() {
     case ZYDIS_MNEMONIC_SETLE:
     case ZYDIS_MNEMONIC_SETNLE:
       insn_.aux = op & 0xF;
-      return select_setcc(k(0));
+      return select_setcc(k(0), insn_.aux);
     case ZYDIS_MNEMONIC_CMOVO:
     case ZYDIS_MNEMONIC_CMOVNO:
     case ZYDIS_MNEMONIC_CMOVB:
@@ -616,7 +616,7 @@ Handler Selector::select() {
     case ZYDIS_MNEMONIC_CMOVNLE:
       if (model_ != CpuModel::PentiumPro) return nullptr;
       insn_.aux = op & 0xF;
-      return select_cmov(sz, k(1));
+      return select_cmov(sz, k(1), insn_.aux);
 
     case ZYDIS_MNEMONIC_JMP:
     case ZYDIS_MNEMONIC_CALL:

@@ -648,6 +648,9 @@ void add_unary_forms(HandlerTwins& twins) {
 template <void (*Producer)(Cpu&, const Insn&), unsigned... Cc>
 void add_fusions(FusedPairs& pairs, std::integer_sequence<unsigned, Cc...>) {
   ((pairs[{&threaded<Producer>, select_jcc(4, Cc)}] = &fused_jcc<Producer, Cc>), ...);
+  ((pairs[{&threaded<Producer>, side_exit_twins(select_jcc(4, Cc)).fast}] =
+        &fused_jcc_side_exit<Producer, Cc>),
+   ...);
 }
 
 template <AluOp Op>

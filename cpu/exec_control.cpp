@@ -24,6 +24,42 @@ Handler jcc_for(unsigned cc, std::integer_sequence<unsigned, Cc...>) {
   return table[cc & 15];
 }
 
+// A Jcc inside a superblock (Cpu::build_block goes on past a conditional jump): not taken, it
+// goes on to the next instruction of the block with no end marker between; taken, it leaves
+// the block through its own link (Cpu::side_exit). It places itself before it may fault.
+template <typename T, unsigned Cc>
+void jcc_side_exit(Cpu& cpu, const Insn& insn) {
+  if (cpu.condition<Cc>()) {
+    cpu.set_current_insn(&insn);
+    cpu.sync_eip(insn);
+    cpu.jump_near(relative_target<T>(cpu, insn), sizeof(T));
+    Cpu::side_exit(cpu, insn);
+    return;
+  }
+  const Insn* const next = &insn + 1;
+  cpu.set_current_insn(next);
+  next->fn(cpu, *next);
+}
+
+// Its twin for runs that stop inside the block (Block::precise): the plain Jcc, and a taken
+// jump ends the run there, as the end of a block would.
+template <typename T, unsigned Cc>
+void jcc_side_exit_precise(Cpu& cpu, const Insn& insn) {
+  jcc<T, Cc>(cpu, insn);
+  if (cpu.condition<Cc>()) cpu.request_block_exit();
+}
+
+template <typename T, unsigned... Cc>
+SideExitTwins side_exit_twins_for(Handler h, std::integer_sequence<unsigned, Cc...>) {
+  constexpr Handler plain[] = {&threaded<&jcc<T, Cc>>...};
+  constexpr Handler fast[] = {&jcc_side_exit<T, Cc>...};
+  constexpr Handler precise[] = {&jcc_side_exit_precise<T, Cc>...};
+  for (unsigned cc = 0; cc < 16; ++cc) {
+    if (plain[cc] == h) return {fast[cc], precise[cc]};
+  }
+  return {};
+}
+
 template <typename T>
 void jmp_rel(Cpu& cpu, const Insn& insn) {
   cpu.sync_eip(insn);
@@ -211,6 +247,18 @@ void bound(Cpu& cpu, const Insn& insn) {
 Handler select_jcc(unsigned size, unsigned condition) {
   using Codes = std::make_integer_sequence<unsigned, 16>;
   return size == 2 ? jcc_for<uint16_t>(condition, Codes{}) : jcc_for<uint32_t>(condition, Codes{});
+}
+SideExitTwins side_exit_twins(Handler jcc) {
+  using Codes = std::make_integer_sequence<unsigned, 16>;
+  const SideExitTwins wide = side_exit_twins_for<uint32_t>(jcc, Codes{});
+  return wide.fast ? wide : side_exit_twins_for<uint16_t>(jcc, Codes{});
+}
+std::vector<Handler> side_exit_handlers() {
+  std::vector<Handler> all;
+  for (unsigned size : {2u, 4u}) {
+    for (unsigned cc = 0; cc < 16; ++cc) all.push_back(side_exit_twins(select_jcc(size, cc)).fast);
+  }
+  return all;
 }
 Handler select_jmp_rel(unsigned size) {
   return size == 2 ? &threaded<&jmp_rel<uint16_t>> : &threaded<&jmp_rel<uint32_t>>;

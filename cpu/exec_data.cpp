@@ -1,5 +1,7 @@
 // Data movement: MOV, XCHG, LEA, MOVZX/MOVSX, stack pushes and pops, segment register moves,
 // far-pointer loads, SETcc/CMOVcc, BSWAP, and the accumulator conversions.
+#include <utility>
+
 #include "cpu/handlers.hpp"
 
 namespace x86lab::cpu {
@@ -200,24 +202,93 @@ void load_far_pointer(Cpu& cpu, const Insn& insn) {
   if (insn.aux == kSs) cpu.inhibit_interrupts();
 }
 
-template <typename T, Kind F, Kind>
+// SETcc and CMOVcc, one instance per condition code as for Jcc: the condition is evaluated
+// from the lazy state inline, with no switch on the code at run time.
+template <unsigned Cc>
 struct Setcc {
-  static void run(Cpu& cpu, const Insn& insn) {
-    write_first<uint8_t, F>(cpu, insn, cpu.condition(insn.aux) ? 1 : 0);
-  }
+  template <typename T, Kind F, Kind>
+  struct H {
+    static void run(Cpu& cpu, const Insn& insn) {
+      write_first<uint8_t, F>(cpu, insn, cpu.condition<Cc>() ? 1 : 0);
+    }
+  };
 };
 
-template <typename T, Kind F, Kind S>
+template <unsigned Cc>
 struct Cmov {
-  static void run(Cpu& cpu, const Insn& insn) {
-    const T value = read_second<T, S>(cpu, insn);  // read (and fault) even when not moved
-    if (cpu.condition(insn.aux)) {
+  template <typename T>
+  static void move_if(Cpu& cpu, const Insn& insn, T value) {
+    if (cpu.condition<Cc>()) {
       cpu.set_reg<T>(insn.rm, value);
     } else if constexpr (sizeof(T) == 4) {
-      cpu.set_reg<T>(insn.rm, cpu.reg<T>(insn.rm));
+      cpu.set_reg<T>(insn.rm, cpu.reg<T>(insn.rm));  // a 32-bit CMOVcc writes even when false
     }
   }
+  template <typename T, Kind F, Kind S>
+  struct H {
+    static void run(Cpu& cpu, const Insn& insn) {
+      move_if<T>(cpu, insn, read_second<T, S>(cpu, insn));  // read (and fault) even when not moved
+    }
+  };
+  // The fast twin of the memory form (exec_common.hpp).
+  template <typename T, Kind F, Kind S, AddressForm A>
+  struct Fast {
+    static bool run(Cpu& cpu, const Insn& insn) {
+      const uint8_t* const p = cpu.fast_read_pointer<T>(insn.seg, address_of<A>(cpu, insn));
+      if (!p) return false;
+      move_if<T>(cpu, insn, bus::load_le<T>(p));
+      return true;
+    }
+  };
 };
+
+template <unsigned Cc>
+Handler setcc_instance(Kind first) {
+  using S = Setcc<Cc>;
+  return first == Kind::Mem ? &threaded<&S::template H<uint8_t, Kind::Mem, Kind::None>::run>
+                            : &threaded<&S::template H<uint8_t, Kind::Reg, Kind::None>::run>;
+}
+
+template <unsigned Cc, typename T>
+Handler cmov_instance(Kind source) {
+  using C = Cmov<Cc>;
+  return source == Kind::Mem ? &threaded<&C::template H<T, Kind::Reg, Kind::Mem>::run>
+                             : &threaded<&C::template H<T, Kind::Reg, Kind::Reg>::run>;
+}
+
+template <unsigned... Cc>
+Handler setcc_for(unsigned cc, Kind first, std::integer_sequence<unsigned, Cc...>) {
+  constexpr Handler (*table[])(Kind) = {&setcc_instance<Cc>...};
+  return table[cc & 15](first);
+}
+
+template <typename T, unsigned... Cc>
+Handler cmov_for(unsigned cc, Kind source, std::integer_sequence<unsigned, Cc...>) {
+  constexpr Handler (*table[])(Kind) = {&cmov_instance<Cc, T>...};
+  return table[cc & 15](source);
+}
+
+// The register forms' lean twins and CMOVcc's fast twins, for one condition code.
+template <unsigned Cc>
+void add_condition_twins(HandlerTwins& twins) {
+  add_lean<&Setcc<Cc>::template H<uint8_t, Kind::Reg, Kind::None>::run>(twins);
+  auto one_size = [&]<typename T>(T) {
+    using C = Cmov<Cc>;
+    add_lean<&C::template H<T, Kind::Reg, Kind::Reg>::run>(twins);
+    add_fast_pair<&C::template Fast<T, Kind::Reg, Kind::Mem, AddressForm::Base32>::run,
+                  &C::template Fast<T, Kind::Reg, Kind::Mem, AddressForm::BaseIndex32>::run,
+                  &threaded<&C::template H<T, Kind::Reg, Kind::Mem>::run>>(twins);
+  };
+  one_size(uint16_t{});
+  one_size(uint32_t{});
+}
+
+template <unsigned... Cc>
+void add_condition_twins(HandlerTwins& twins, std::integer_sequence<unsigned, Cc...>) {
+  (add_condition_twins<Cc>(twins), ...);
+}
+
+using ConditionCodes = std::make_integer_sequence<unsigned, 16>;
 
 void bswap(Cpu& cpu, const Insn& insn) {
   const uint32_t v = cpu.gpr(insn.rm);
@@ -318,8 +389,7 @@ void add_data_twins(HandlerTwins& twins) {
   add_lean_register_forms<Mov, Kind::Reg, uint8_t, uint16_t, uint32_t>(twins);
   add_lean_register_forms<Mov, Kind::Imm, uint8_t, uint16_t, uint32_t>(twins);
   add_lean_register_forms<Xchg, Kind::Reg, uint8_t, uint16_t, uint32_t>(twins);
-  add_lean_register_forms<Cmov, Kind::Reg, uint16_t, uint32_t>(twins);
-  add_lean<&Setcc<uint8_t, Kind::Reg, Kind::None>::run>(twins);
+  add_condition_twins(twins, ConditionCodes{});
   add_fast_lean<&push_fast<uint16_t, Kind::Reg>,
                 &threaded<&Push<uint16_t, Kind::Reg, Kind::Reg>::run>>(twins);
   add_fast_lean<&push_fast<uint32_t, Kind::Reg>,
@@ -382,9 +452,12 @@ Handler select_mov_to_sreg(Kind source) {
 Handler select_load_far_pointer(unsigned size) {
   return size == 2 ? &load_far_pointer<uint16_t> : &load_far_pointer<uint32_t>;
 }
-Handler select_setcc(Kind first) { return select_handler<Setcc>(1, first, Kind::None); }
-Handler select_cmov(unsigned size, Kind source) {
-  return select_handler_wide<Cmov>(size, Kind::Reg, source);
+Handler select_setcc(Kind first, unsigned condition) {
+  return setcc_for(condition, first, ConditionCodes{});
+}
+Handler select_cmov(unsigned size, Kind source, unsigned condition) {
+  return size == 2 ? cmov_for<uint16_t>(condition, source, ConditionCodes{})
+                   : cmov_for<uint32_t>(condition, source, ConditionCodes{});
 }
 Handler select_bswap() { return &bswap; }
 Handler select_pusha(unsigned size) { return size == 2 ? &pusha<uint16_t> : &pusha<uint32_t>; }

@@ -13,8 +13,8 @@ struct Registry {
   HandlerTwins twins;
   // Instances that need no current_insn from the instruction before them: lean-capable ones
   // (they never need it), fast twins (their slow path places itself), fused Jcc pairs (they
-  // place the Jcc before it may fault) and the block's end marker (it places itself when it
-  // stops the chain).
+  // place the Jcc before it may fault), a superblock's side-exit Jcc (it places itself when
+  // taken) and the block's end marker (it places itself when it stops the chain).
   std::unordered_set<Handler> placed;
 };
 
@@ -31,6 +31,7 @@ const Registry& registry() {
       g.placed.insert(lean);
     }
     for (const Handler fused : fused_jcc_handlers()) g.placed.insert(fused);
+    for (const Handler side : side_exit_handlers()) g.placed.insert(side);
     g.placed.insert(&Cpu::block_end_handler<true>);
     g.placed.insert(&Cpu::block_end_handler<false>);
     return g;

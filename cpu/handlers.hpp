@@ -59,13 +59,13 @@ Handler select_lea(unsigned size);
 Handler select_movx(bool sign_extend, unsigned size, unsigned source_size, Kind source);
 Handler select_push(unsigned size, Kind source);
 Handler select_pop(unsigned size, Kind first);
-Handler select_push_sreg(unsigned size);                  // aux = segment
-Handler select_pop_sreg(unsigned size);                   // aux = segment
-Handler select_mov_from_sreg(unsigned size, Kind first);  // aux = segment
-Handler select_mov_to_sreg(Kind source);                  // aux = segment
-Handler select_load_far_pointer(unsigned size);           // aux = segment
-Handler select_setcc(Kind first);                         // aux = condition
-Handler select_cmov(unsigned size, Kind source);          // aux = condition
+Handler select_push_sreg(unsigned size);                              // aux = segment
+Handler select_pop_sreg(unsigned size);                               // aux = segment
+Handler select_mov_from_sreg(unsigned size, Kind first);              // aux = segment
+Handler select_mov_to_sreg(Kind source);                              // aux = segment
+Handler select_load_far_pointer(unsigned size);                       // aux = segment
+Handler select_setcc(Kind first, unsigned condition);                 // aux = condition
+Handler select_cmov(unsigned size, Kind source, unsigned condition);  // aux = condition
 Handler select_bswap();
 Handler select_pusha(unsigned size);
 Handler select_popa(unsigned size);
@@ -78,6 +78,15 @@ extern const Handler kSalc;
 
 // exec_control.cpp
 Handler select_jcc(unsigned size, unsigned condition);  // aux = condition, disp = relative offset
+// A Jcc inside a superblock: the twin that leaves through its own link when taken and goes on
+// in the block when not, and the one for runs that stop inside the block. Both null when jcc
+// is not a Jcc instance of select_jcc.
+struct SideExitTwins {
+  Handler fast = nullptr;
+  Handler precise = nullptr;
+};
+SideExitTwins side_exit_twins(Handler jcc);
+std::vector<Handler> side_exit_handlers();  // every fast twin
 Handler select_jmp_rel(unsigned size);
 Handler select_call_rel(unsigned size);
 Handler select_jmp_near_indirect(unsigned size, Kind source);

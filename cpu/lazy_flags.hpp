@@ -130,11 +130,14 @@ struct LazyFlags {
   // The same with the condition fixed at compile time, for handlers specialised per code;
   // ZF and SF tests then cost a compare of the stored result.
   template <unsigned Cc>
-  bool condition(uint32_t eflags) const {
-    return condition(Cc, eflags);
+  [[gnu::always_inline]] bool condition(uint32_t eflags) const {
+    return evaluate(Cc, eflags);
   }
 
-  bool condition(unsigned cc, uint32_t eflags) const {
+  bool condition(unsigned cc, uint32_t eflags) const { return evaluate(cc, eflags); }
+
+  // Always inlined: with a constant code the switch folds away.
+  [[gnu::always_inline]] bool evaluate(unsigned cc, uint32_t eflags) const {
     bool value;
     switch (cc >> 1) {
       case 0:

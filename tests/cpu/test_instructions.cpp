@@ -284,3 +284,124 @@ TEST_CASE("handlers that return to the block loop run once between lean register
     CHECK(h.cpu.regs().eip == 12);
   }
 }
+
+// Superblocks (Cpu::build_block goes on past a conditional jump): the Jcc in the middle of the
+// loop below leaves its block through its own link when taken and goes on in the block when
+// not. Runs of every budget from 1 to 9 end before, at and after it, in both directions, and
+// must leave exactly the state a one-instruction-at-a-time model reaches. With 16-bit operands
+// the Jcc runs alone; with 32-bit ones the TEST before it is fused with it.
+TEST_CASE("a loop with a conditional jump inside its block retires exactly its budget") {
+  struct Program {
+    const char* name;
+    std::vector<uint8_t> code;
+    uint16_t ip[7];  // of: mov cx / inc ax / test / jnz odd / inc bx / odd: dec cx / jnz loop
+  };
+  const Program programs[] = {
+      {"16-bit operands",
+       {
+           0xB9, 0x64, 0x00,  // mov cx, 100
+           0x40,              // loop: inc ax
+           0xA8, 0x01,        // test al, 1
+           0x75, 0x01,        // jnz odd: the side exit, taken every other time
+           0x43,              // inc bx
+           0x49,              // odd: dec cx
+           0x75, 0xF7,        // jnz loop
+           0xF4,              // hlt
+       },
+       {0, 3, 4, 6, 8, 9, 10}},
+      {"32-bit operands, TEST and JNZ fused",
+       {
+           0xB9, 0x64, 0x00,                          // mov cx, 100
+           0x66, 0x40,                                // loop: inc eax
+           0x66, 0xA9, 0x01, 0x00, 0x00, 0x00,        // test eax, 1
+           0x66, 0x0F, 0x85, 0x02, 0x00, 0x00, 0x00,  // jnz odd
+           0x66, 0x43,                                // inc ebx
+           0x66, 0x49,                                // odd: dec ecx
+           0x66, 0x0F, 0x85, 0xE6, 0xFF, 0xFF, 0xFF,  // jnz loop
+           0xF4,                                      // hlt
+       },
+       {0, 3, 5, 11, 18, 20, 22}},
+  };
+  for (const Program& program : programs) {
+    const auto* const at = program.ip;
+    const uint16_t hlt = static_cast<uint16_t>(program.code.size() - 1);
+    struct Model {
+      uint32_t ax = 0, bx = 0, cx = 0;
+      size_t step = 0;  // index into ip, 7 at the HLT, 8 after it
+    };
+    for (uint64_t budget = 1; budget <= 9; ++budget) {
+      CAPTURE(program.name);
+      CAPTURE(budget);
+      tests::RealModeHarness h;
+      uint32_t byte_at = uint32_t{tests::RealModeHarness::kCodeSegment} << 4;
+      for (const uint8_t b : program.code) h.memory.poke(byte_at++, b);
+      Model m;
+      auto advance = [&] {
+        switch (m.step) {
+          case 0:
+            m.cx = 100;
+            m.step = 1;
+            break;
+          case 1:
+            ++m.ax;
+            m.step = 2;
+            break;
+          case 2:
+            m.step = 3;
+            break;
+          case 3:
+            m.step = (m.ax & 1) ? 5 : 4;
+            break;
+          case 4:
+            ++m.bx;
+            m.step = 5;
+            break;
+          case 5:
+            --m.cx;
+            m.step = 6;
+            break;
+          case 6:
+            m.step = m.cx != 0 ? 1 : 7;
+            break;
+          default:
+            m.step = 8;
+            break;
+        }
+      };
+      auto model_ip = [&] { return m.step < 7 ? at[m.step] : m.step == 7 ? hlt : hlt + 1u; };
+      uint64_t ran = 0;
+      while (m.step != 8) {
+        const uint64_t done = h.cpu.run(budget);
+        for (uint64_t i = 0; i < done; ++i) advance();
+        ran += done;
+        REQUIRE((m.step == 8 || done == budget));
+        REQUIRE(h.cpu.regs().gpr[cpu::kEax] == m.ax);
+        REQUIRE(h.cpu.regs().gpr[cpu::kEbx] == m.bx);
+        REQUIRE(h.cpu.regs().gpr[cpu::kEcx] == m.cx);
+        REQUIRE(h.cpu.regs().eip == model_ip());
+      }
+      CHECK(ran == 1 + 50 * 5 + 50 * 6 + 1);
+      CHECK(h.cpu.halted());
+    }
+  }
+}
+
+// Instructions retire into the count when their block ends; a guest that reads the time in the
+// middle of a block (RDTSC, the PIT through the machine's port callbacks) must still see every
+// instruction before it, in a superblock past a Jcc too. Linux's PIT calibration of the TSC
+// failed when two RDTSCs in one block read the same count.
+TEST_CASE("RDTSC in the middle of a block counts the instructions before it") {
+  tests::RealModeHarness h(CpuModel::PentiumPro);
+  h.load({
+      0x0F, 0x31,        // rdtsc
+      0x66, 0x89, 0xC3,  // mov ebx, eax
+      0x90,              // nop
+      0xA8, 0x00,        // test al, 0
+      0x75, 0x00,        // jnz +0: not taken, the block goes on
+      0x0F, 0x31,        // rdtsc
+      0x66, 0x29, 0xD8,  // sub eax, ebx
+      0xF4,              // hlt
+  });
+  h.run_to_halt();
+  CHECK(h.cpu.regs().gpr[cpu::kEax] == 5);  // rdtsc, mov, nop, test, jnz
+}
