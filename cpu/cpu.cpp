@@ -39,7 +39,8 @@ void drop_dead_flags(Block& block, const std::vector<FlagFacts>& facts) {
 }
 
 // Superblocks: each Jcc at a position in jccs (none of them last) takes its side-exit twin,
-// numbered for its link, and its precise twin in block.precise, which holds the original
+// numbered for its link (imm2) and knowing its place (imm: a Jcc has no immediate), and its
+// precise twin in block.precise, which holds the original
 // handlers from here on (the first pass that changes handlers).
 void use_side_exits(Block& block, const std::vector<uint32_t>& jccs) {
   if (jccs.empty()) return;
@@ -50,6 +51,7 @@ void use_side_exits(Block& block, const std::vector<uint32_t>& jccs) {
     const SideExitTwins twins = side_exit_twins(jcc.fn);
     block.precise[jccs[k]] = twins.precise;
     jcc.fn = twins.fast;
+    jcc.imm = jccs[k] + 1;  // the instructions the block has run when it leaves here
     jcc.imm2 = static_cast<uint16_t>(k);
   }
 }
@@ -570,16 +572,17 @@ void Cpu::chain_through_jump_cache(Cpu& cpu, const Insn& marker, uint32_t eip) {
   first->fn(cpu, *first);
 }
 
-// The block ran done instructions of its count: what it did not run goes back to the chain
-// budget, and the side exit's own link is followed as the end marker follows the block's.
+// The block ran jcc.imm instructions of its count (use_side_exits): what it did not run goes
+// back to the chain budget, and the side exit's own link is followed as the end marker follows
+// the block's. A direct Jcc always leads to the same EIP, so unlike the end marker's links this
+// one needs no EIP compare: the epoch alone says whether it is live.
 void Cpu::side_exit(Cpu& cpu, const Insn& jcc) {
   const Block& block = *cpu.chain_block_;
-  const auto done = static_cast<uint32_t>(&jcc - block.insns.data()) + 1;
+  const uint32_t done = jcc.imm;
   cpu.chain_budget_ += block.count - done;
   const uint32_t eip = cpu.regs_.eip;
   const BlockLink& link = block.side_links[jcc.imm2];
-  if ((link.eip != eip) | (link.epoch != cpu.link_epoch_) | (link.chain_count > cpu.chain_budget_))
-      [[unlikely]] {
+  if ((link.epoch != cpu.link_epoch_) | (link.chain_count > cpu.chain_budget_)) [[unlikely]] {
     side_exit_through_jump_cache(cpu, jcc, eip, done);
     return;
   }
