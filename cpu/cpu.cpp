@@ -492,6 +492,20 @@ constexpr uint64_t kChainBudgetLimit = uint64_t{1} << 31;
 #endif
 }  // namespace
 
+// The last step of every chaining exit (the end marker, a side exit, either through the jump
+// cache): the running block ran done instructions, the chain goes on at EIP eip with the block
+// next, whose first instruction is first and whose count next_count comes out of the budget.
+[[gnu::always_inline]] inline void Cpu::enter_next_block(Cpu& cpu, uint32_t eip, const Block* next,
+                                                         const Insn* first, uint32_t next_count,
+                                                         uint32_t done) {
+  cpu.chain_budget_ -= next_count;
+  cpu.retired_ += done;
+  cpu.block_eip_ = eip;
+  cpu.chain_block_ = next;
+  cpu.current_insn_ = first;
+  first->fn(cpu, *first);
+}
+
 // Direct block chaining from the end marker: the link the run loop would follow (Cpu::run),
 // without returning to it, while the run's budget lasts. Anything the run loop must look at
 // between blocks (an interrupt window, a stop, a mode change) sets chain_.exit_block instead
@@ -513,14 +527,8 @@ void Cpu::block_end_handler(Cpu& cpu, const Insn& marker) {
     chain_through_jump_cache(cpu, marker, eip);
     return;
   }
-  cpu.chain_budget_ -= link->chain_count;
-  cpu.retired_ += block.count;
   if constexpr (!AfterJump) cpu.regs_.eip = eip;
-  cpu.block_eip_ = eip;
-  cpu.chain_block_ = link->block;
-  const Insn* const first = link->first;
-  cpu.current_insn_ = first;
-  first->fn(cpu, *first);
+  enter_next_block(cpu, eip, link->block, link->first, link->chain_count, block.count);
 }
 template void Cpu::block_end_handler<true>(Cpu&, const Insn&);
 template void Cpu::block_end_handler<false>(Cpu&, const Insn&);
@@ -562,14 +570,8 @@ void Cpu::chain_through_jump_cache(Cpu& cpu, const Insn& marker, uint32_t eip) {
     return;
   }
   cpu.link_exit(block, eip, *next);
-  cpu.chain_budget_ -= next->count;
-  cpu.retired_ += block.count;
   cpu.regs_.eip = eip;
-  cpu.block_eip_ = eip;
-  cpu.chain_block_ = next;
-  const Insn* const first = next->insns.data();
-  cpu.current_insn_ = first;
-  first->fn(cpu, *first);
+  enter_next_block(cpu, eip, next, next->insns.data(), next->count, block.count);
 }
 
 // The block ran jcc.imm instructions of its count (use_side_exits): what it did not run goes
@@ -586,13 +588,7 @@ void Cpu::side_exit(Cpu& cpu, const Insn& jcc) {
     side_exit_through_jump_cache(cpu, jcc, eip, done);
     return;
   }
-  cpu.chain_budget_ -= link.chain_count;
-  cpu.retired_ += done;
-  cpu.block_eip_ = eip;
-  cpu.chain_block_ = link.block;
-  const Insn* const first = link.first;
-  cpu.current_insn_ = first;
-  first->fn(cpu, *first);
+  enter_next_block(cpu, eip, link.block, link.first, link.chain_count, done);
 }
 
 void Cpu::side_exit_through_jump_cache(Cpu& cpu, const Insn& jcc, uint32_t eip, uint32_t done) {
@@ -605,13 +601,7 @@ void Cpu::side_exit_through_jump_cache(Cpu& cpu, const Insn& jcc, uint32_t eip, 
   }
   block.side_links[jcc.imm2] =
       BlockLink{eip, next->count, cpu.link_epoch_, next, next->insns.data()};
-  cpu.chain_budget_ -= next->count;
-  cpu.retired_ += done;
-  cpu.block_eip_ = eip;
-  cpu.chain_block_ = next;
-  const Insn* const first = next->insns.data();
-  cpu.current_insn_ = first;
-  first->fn(cpu, *first);
+  enter_next_block(cpu, eip, next, next->insns.data(), next->count, done);
 }
 
 uint64_t Cpu::execute_block(const Block& block, uint64_t budget) {

@@ -334,6 +334,8 @@ class Cpu final : public bus::CodeWriteObserver {
   static void side_exit(Cpu& cpu, const Insn& jcc);
   [[gnu::noinline]] static void side_exit_through_jump_cache(Cpu& cpu, const Insn& jcc,
                                                              uint32_t eip, uint32_t done);
+  static void enter_next_block(Cpu& cpu, uint32_t eip, const Block* next, const Insn* first,
+                               uint32_t next_count, uint32_t done);
   // The block the jump cache holds for EIP eip in the present chain, if the running block may
   // chain to it within the chain budget, or nullptr.
   const Block* chainable_from_jump_cache(uint32_t eip) const;
