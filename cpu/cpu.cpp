@@ -749,9 +749,15 @@ uint64_t Cpu::run(uint64_t max_instructions) {
     // A data, I/O or task-switch debug trap comes before any external interrupt.
     if (debug_trap_pending_ && !stop_requested_) [[unlikely]]
       deliver_pending_debug_trap();
-    const bool interruptible = (eflags_ & flag::kIf) && !interrupt_shadow_;
+    const bool shadowed = interrupt_shadow_;
+    const bool interruptible = (eflags_ & flag::kIf) && !shadowed;
     interrupt_shadow_ = false;
     if (interruptible && pic_ && pic_->interrupt_pending()) deliver_external_interrupt();
+    // An interrupt held back by STI (or MOV SS) waits one instruction, not a block: run that
+    // one alone and look again. SeaBIOS idles in "sti; nop; cli" loops, which otherwise take
+    // their interrupt only when a slice happens to end inside the window.
+    const bool one_instruction =
+        shadowed && (eflags_ & flag::kIf) && pic_ && pic_->interrupt_pending();
     if (halted_) {
       last_stop_ = StopReason::Halted;
       break;
@@ -788,12 +794,13 @@ uint64_t Cpu::run(uint64_t max_instructions) {
     }
     for (;;) {
       // A debugger record before an instruction is not one: it neither counts nor uses budget.
-      const uint64_t budget = max_instructions - executed + block->starts_with_record;
+      const uint64_t budget =
+          (one_instruction ? 1 : max_instructions - executed) + block->starts_with_record;
       const uint64_t before = retired_;
       execute_block(*block, budget);
       block = chain_block_;  // the last of the blocks its end markers chained to
       executed += retired_ - before;
-      if (chain_.exit_block || executed >= max_instructions) break;
+      if (chain_.exit_block || executed >= max_instructions || one_instruction) break;
       // Direct block chaining: the block remembers the blocks its exits led to, valid while
       // no block was dropped, no translation changed and the chain context is the same.
       const uint64_t epoch = link_epoch();

@@ -405,3 +405,49 @@ TEST_CASE("RDTSC in the middle of a block counts the instructions before it") {
   h.run_to_halt();
   CHECK(h.cpu.regs().gpr[cpu::kEax] == 5);  // rdtsc, mov, nop, test, jnz
 }
+
+namespace {
+// One interrupt request, vector 0x20, held until the CPU acknowledges it.
+struct OneInterrupt final : bus::InterruptController {
+  bool pending = true;
+  bool interrupt_pending() override { return pending; }
+  uint8_t acknowledge_interrupt() override {
+    pending = false;
+    return 0x20;
+  }
+};
+}  // namespace
+
+// STI holds an interrupt back for one instruction, not for the rest of its block: SeaBIOS
+// idles in "sti; nop; cli" loops and took its timer interrupt only when a run slice happened
+// to end inside that window, so FreeDOS took twice the instructions to boot.
+TEST_CASE("an interrupt held back by STI is taken after the one instruction that follows") {
+  tests::RealModeHarness h;
+  OneInterrupt pic;
+  h.cpu.set_interrupt_controller(&pic);
+  install_halting_handler(h, 0x20);
+  h.load({
+      0xFB,  // sti
+      0x43,  // inc bx: the one instruction in STI's shadow
+      0x41,  // inc cx: not before the interrupt
+      0xFA,  // cli
+      0xF4,  // hlt
+  });
+  h.run_to_halt(100);
+  CHECK(h.cpu.regs().seg[cpu::kCs].selector == 0x0200);  // halted in the handler
+  CHECK(h.cpu.regs().gpr[cpu::kEbx] == 1);
+  CHECK(h.cpu.regs().gpr[cpu::kEcx] == 0);
+  CHECK_FALSE(pic.pending);
+}
+
+TEST_CASE("STI followed by CLI leaves no window for an interrupt") {
+  tests::RealModeHarness h;
+  OneInterrupt pic;
+  h.cpu.set_interrupt_controller(&pic);
+  install_halting_handler(h, 0x20);
+  h.load({0xFB, 0xFA, 0x43, 0xF4});  // sti / cli / inc bx / hlt
+  h.run_to_halt(100);
+  CHECK(h.cpu.regs().seg[cpu::kCs].selector == tests::RealModeHarness::kCodeSegment);
+  CHECK(h.cpu.regs().gpr[cpu::kEbx] == 1);
+  CHECK(pic.pending);
+}
