@@ -21,6 +21,7 @@ EventHandle Clock::schedule(uint64_t when_ns, Callback callback) {
   heap_.push_back(HeapEntry{when_ns, next_sequence_++, index, slot.generation});
   std::push_heap(heap_.begin(), heap_.end(), later);
   ++live_events_;
+  if (when_ns < watch_until_ns_ && early_event_hook_) early_event_hook_();
   return EventHandle{index, slot.generation};
 }
 
@@ -81,6 +82,7 @@ void Clock::advance_to(uint64_t target_ns) {
 
 void Clock::reset() {
   now_ns_ = 0;
+  watch_until_ns_ = 0;
   next_sequence_ = 0;
   live_events_ = 0;
   for (auto& slot : slots_) {

@@ -58,6 +58,13 @@ class Clock {
   // Drops every event and sets time back to zero.
   void reset();
 
+  // While the CPU runs a slice of instructions up to until_ns, an event scheduled before then
+  // (a device that answers an I/O access after a short delay) calls hook, so that the slice
+  // ends there instead of leaving the guest to poll the device for the rest of it. Events are
+  // scheduled between slices too; the machine watches only while a slice runs.
+  void set_early_event_hook(std::function<void()> hook) { early_event_hook_ = std::move(hook); }
+  void watch_until(uint64_t until_ns) { watch_until_ns_ = until_ns; }
+
   std::size_t pending_count() const { return live_events_; }
 
  private:
@@ -86,6 +93,8 @@ class Clock {
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
   std::vector<HeapEntry> heap_;  // min-heap by (when, sequence); cancelled entries linger
+  uint64_t watch_until_ns_ = 0;  // no watch
+  std::function<void()> early_event_hook_;
 };
 
 }  // namespace x86lab::bus

@@ -16,16 +16,18 @@ namespace x86lab::machine {
 namespace {
 
 // The most instructions a slice runs before the loop brings the clock up to date. Devices
-// read the clock when the guest polls them, so this bounds how stale that reading can be (20
+// read the clock when the guest polls them, so this bounds how stale that reading can be (160
 // us in deterministic mode); the PIT and port 0x61, which guests time the TSC against, catch
-// up at each access instead (catch_up_clock).
-constexpr uint64_t kMaxSlice = 2048;
+// up at each access instead (catch_up_clock), and a slice never runs past the clock's next
+// deadline. Each slice ends a chain of blocks and costs the loop below, a clock read and a
+// block lookup: at 2048 instructions the Linux boot spent 7% of its time there.
+constexpr uint64_t kMaxSlice = 16384;
 
 // How often (in slices of at most kMaxSlice instructions) a running CPU looks for console
 // input and flushes the serial sinks: every 256K instructions or more, about every 0.5 ms of
 // host time at 500 MIPS. Each look is a poll() system call, which costs a few microseconds in
-// a virtual machine: every 16 slices it took 3% of a Linux boot.
-constexpr unsigned kConsolePollSlices = 128;
+// a virtual machine: every 32K instructions it took 3% of a Linux boot.
+constexpr unsigned kConsolePollSlices = 16;
 
 // A CPU that shuts down again this soon after a reset is in a reset loop.
 constexpr uint64_t kResetProgress = 1u << 16;
@@ -139,6 +141,7 @@ PcMachine::PcMachine(const MachineConfig& config, std::span<const uint8_t> bios)
         port_b_.write(static_cast<uint8_t>(value));
       });
   cpu_.set_tsc_source(&PcMachine::time_stamp_ticks, this);
+  clock_.set_early_event_hook([this] { cpu_.request_stop(); });
   pit_.connect_output(0, pic_.line(0));
   rtc_.register_ports(io_);
   rtc_.connect_irq(pic_.line(8));
@@ -564,7 +567,9 @@ RunResult PcMachine::run() {
       slice = deadline <= now ? 1 : std::min(slice, (ahead << kPeriodShift) / period_q16_ + 1);
     }
     if (limit) slice = std::min(slice, limit - done);
+    clock_.watch_until(now + ((slice * period_q16_) >> kPeriodShift));
     cpu_.run(slice);
+    clock_.watch_until(0);
     if (!config_.deterministic) steer_clock();
     clock_.advance_to(guest_now_ns());
     if (cpu_.last_stop() >= cpu::StopReason::Breakpoint) {

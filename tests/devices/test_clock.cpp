@@ -153,3 +153,25 @@ TEST_CASE("clock schedules and runs events without allocating once warmed up") {
   CHECK(g_allocations == before);
   CHECK(a.fired > 100'000);
 }
+
+// The machine watches while a slice of instructions runs: an event a device schedules before
+// the slice's end must end the slice early, one after it or outside the watch must not.
+TEST_CASE("an event scheduled before the watched instant calls the early-event hook") {
+  Clock clock;
+  int calls = 0;
+  clock.set_early_event_hook([&] { ++calls; });
+  clock.schedule(50, [](uint64_t) {});  // no watch: nothing
+  CHECK(calls == 0);
+  clock.watch_until(1'000);
+  clock.schedule(2'000, [](uint64_t) {});  // after the slice
+  CHECK(calls == 0);
+  clock.schedule(999, [](uint64_t) {});
+  CHECK(calls == 1);
+  clock.watch_until(0);
+  clock.schedule(10, [](uint64_t) {});
+  CHECK(calls == 1);
+  clock.watch_until(1'000);
+  clock.reset();  // a machine reset ends the watch
+  clock.schedule(10, [](uint64_t) {});
+  CHECK(calls == 1);
+}
