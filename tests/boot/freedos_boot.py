@@ -9,7 +9,8 @@ instruction count and ended by it, with --snapshot so the image is never written
   2. to the prompt (PROMPT_BOUND): the FreeDOS kernel line and the A:\\> prompt;
   3. --send-keys 'ver\\r' once the prompt shows: FreeCom's version line after "A:\\>ver",
      then a new prompt.
-The prompt appears after about 30 million instructions; the bounds leave room. Exit 77
+The prompt appears after about 12 million instructions (30 million before 2026-12-07, when
+an interrupt after STI waited a whole block); the bounds leave room. Exit 77
 (meson's "skipped") when the image or Debian's seabios package is missing.
 """
 import os
