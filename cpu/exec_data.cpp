@@ -402,6 +402,76 @@ void add_data_twins(HandlerTwins& twins) {
   add_fast_lean<&pop_fast<uint32_t>, &threaded<&Pop<uint32_t, Kind::Reg, Kind::None>::run>>(twins);
 }
 
+namespace {
+// Two loads in a row, MOV r32, [base+disp] or [base+index*scale+disp] each (a function
+// reloading its locals: the Linux boot's RSA loop starts each limb with four): one handler and
+// one dispatch for both. The second keeps its slot and its own handler, which runs when the
+// first takes its slow path (the general handler goes on to it) and in runs that stop inside
+// the block (Block::precise). Either slow path places its instruction first, as threaded_fast
+// does; the fast paths cannot stop the chain. Lean: the instruction after the pair places
+// itself (exec_common.hpp's threaded_lean).
+using MovLoad = Mov<uint32_t, Kind::Reg, Kind::Mem>;
+
+template <AddressForm A1, AddressForm A2, bool Lean>
+void mov_load_pair(Cpu& cpu, const Insn& insn) {
+  if (!MovFast<uint32_t, Kind::Reg, Kind::Mem, A1>::run(cpu, insn)) [[unlikely]] {
+    cpu.set_current_insn(&insn);
+    threaded<&MovLoad::run>(cpu, insn);
+    return;
+  }
+  const Insn* const second = &insn + 1;
+  if (!MovFast<uint32_t, Kind::Reg, Kind::Mem, A2>::run(cpu, *second)) [[unlikely]] {
+    cpu.set_current_insn(second);
+    threaded<&MovLoad::run>(cpu, *second);
+    return;
+  }
+  const Insn* const next = second + 1;
+  if constexpr (!Lean) cpu.set_current_insn(next);
+  next->fn(cpu, *next);
+}
+
+// The address form of a fast MOV r32, m32 instance (either threading), or -1.
+template <AddressForm A>
+bool is_mov_load(Handler h) {
+  using Fast = MovFast<uint32_t, Kind::Reg, Kind::Mem, A>;
+  return h == &threaded_fast<&Fast::run, &threaded<&MovLoad::run>> ||
+         h == &threaded_fast_lean<&Fast::run, &threaded<&MovLoad::run>>;
+}
+int mov_load_form(Handler h) {
+  if (is_mov_load<AddressForm::Base32>(h)) return 0;
+  if (is_mov_load<AddressForm::BaseIndex32>(h)) return 1;
+  return -1;
+}
+
+template <bool Lean>
+Handler load_pair_handler(int first, int second) {
+  constexpr auto kBase = AddressForm::Base32;
+  constexpr auto kIndex = AddressForm::BaseIndex32;
+  if (first == 0) {
+    return second == 0 ? &mov_load_pair<kBase, kBase, Lean> : &mov_load_pair<kBase, kIndex, Lean>;
+  }
+  return second == 0 ? &mov_load_pair<kIndex, kBase, Lean> : &mov_load_pair<kIndex, kIndex, Lean>;
+}
+}  // namespace
+
+Handler fused_load_pair(Handler first, Handler second, bool lean) {
+  const int a = mov_load_form(first);
+  const int b = mov_load_form(second);
+  if (a < 0 || b < 0) return nullptr;
+  return lean ? load_pair_handler<true>(a, b) : load_pair_handler<false>(a, b);
+}
+
+std::vector<Handler> load_pair_handlers() {
+  std::vector<Handler> all;
+  for (int a = 0; a < 2; ++a) {
+    for (int b = 0; b < 2; ++b) {
+      all.push_back(load_pair_handler<true>(a, b));
+      all.push_back(load_pair_handler<false>(a, b));
+    }
+  }
+  return all;
+}
+
 Handler select_mov(unsigned size, Kind first, Kind second) {
   return select_handler<Mov>(size, first, second);
 }

@@ -451,3 +451,77 @@ TEST_CASE("STI followed by CLI leaves no window for an interrupt") {
   CHECK(h.cpu.regs().gpr[cpu::kEbx] == 1);
   CHECK(pic.pending);
 }
+
+namespace {
+// Big real mode: DS flat (base 0, 4 GiB), so 32-bit loads through DS take their fast paths
+// once the page is in the TLB; ES stays a real-mode segment, whose accesses take the general
+// path and fault past 0xFFFF.
+void flat_data_segment(tests::RealModeHarness& h) {
+  h.cpu.regs().seg[cpu::kDs].base = 0;
+  h.cpu.regs().seg[cpu::kDs].limit = 0xFFFFFFFF;
+  h.cpu.regs().seg[cpu::kDs].granular = true;
+  h.memory.write<uint32_t>(0x20000, 0x20010);
+  h.memory.write<uint32_t>(0x20008, 0x55667788);
+  h.memory.write<uint32_t>(0x2000C, 0xABCD1234);
+  h.memory.write<uint32_t>(0x20014, 3);
+  h.cpu.regs().gpr[cpu::kEbx] = 0x20000;
+}
+}  // namespace
+
+// Two MOV r32, m32 in a row share one handler (exec_data.cpp's mov_load_pair); the second
+// reads the register the first wrote, and either may take the general path or fault. An ADD
+// from the page first puts it in the TLB, so that the pair's DS loads take their fast paths.
+// clang-format off
+TEST_CASE("loads in a row run as pairs and keep their order, slow paths and faults") {
+  SUBCASE("both fast, the second's address from the first's result") {
+    tests::RealModeHarness h;
+    flat_data_segment(h);
+    h.load({
+        0x67, 0x66, 0x03, 0x2B,        // add ebp, [ebx]
+        0x67, 0x66, 0x8B, 0x03,        // mov eax, [ebx]
+        0x67, 0x66, 0x8B, 0x48, 0x04,  // mov ecx, [eax+4]
+        0x67, 0x66, 0x8B, 0x14, 0x8B,  // mov edx, [ebx+ecx*4]
+        0x67, 0x66, 0x8B, 0x73, 0x08,  // mov esi, [ebx+8]
+        0xF4,
+    });
+    CHECK(h.run_to_halt(100) == 6);
+    CHECK(h.cpu.regs().gpr[cpu::kEax] == 0x20010);
+    CHECK(h.cpu.regs().gpr[cpu::kEcx] == 3);
+    CHECK(h.cpu.regs().gpr[cpu::kEdx] == 0xABCD1234);
+    CHECK(h.cpu.regs().gpr[cpu::kEsi] == 0x55667788);
+  }
+  SUBCASE("the first through ES takes the general path, the second goes on") {
+    tests::RealModeHarness h;
+    flat_data_segment(h);
+    h.memory.write<uint32_t>((uint32_t{tests::RealModeHarness::kCodeSegment} << 4) + 0x40,
+                             0x20008);
+    h.cpu.regs().gpr[cpu::kEdi] = 0x40;
+    h.load({
+        0x67, 0x66, 0x03, 0x2B,        // add ebp, [ebx]
+        0x26, 0x67, 0x66, 0x8B, 0x07,  // mov eax, es:[edi]
+        0x67, 0x66, 0x8B, 0x08,        // mov ecx, [eax]
+        0xF4,
+    });
+    CHECK(h.run_to_halt(100) == 4);
+    CHECK(h.cpu.regs().gpr[cpu::kEax] == 0x20008);
+    CHECK(h.cpu.regs().gpr[cpu::kEcx] == 0x55667788);
+  }
+  SUBCASE("the second faults: the first has run, the fault points at the second") {
+    tests::RealModeHarness h;
+    flat_data_segment(h);
+    install_halting_handler(h, 13);
+    h.cpu.regs().gpr[cpu::kEdi] = 0x10000;  // past ES's limit: #GP
+    h.load({
+        0x67, 0x66, 0x03, 0x2B,        // add ebp, [ebx]
+        0x67, 0x66, 0x8B, 0x03,        // mov eax, [ebx]
+        0x26, 0x67, 0x66, 0x8B, 0x0F,  // mov ecx, es:[edi]
+        0xF4,
+    });
+    h.run_to_halt(100);
+    CHECK(h.cpu.regs().seg[cpu::kCs].selector == 0x0200);  // in the #GP handler
+    CHECK(h.cpu.regs().gpr[cpu::kEax] == 0x20010);
+    CHECK(h.cpu.regs().gpr[cpu::kEcx] == 0);
+    CHECK(h.memory.read<uint16_t>((0x9000u << 4) + 0xFFF8) == 8);  // the pushed IP
+  }
+}
+// clang-format on
