@@ -87,13 +87,14 @@ void use_lean_twins(Block& block) {
   }
 }
 
-// Two loads in a row share one handler (exec_data.cpp's fused_load_pair) in the first's slot;
-// the second keeps its own for the first's slow path. Runs that stop inside the block use
-// block.precise. Called last, with the end marker in place and the lean twins chosen.
-void fuse_load_pairs(Block& block) {
+// Two 32-bit loads or stores in a row share one handler (exec_data.cpp's fused_mov_pair) in
+// the first's slot; the second keeps its own for the first's slow path. Runs that stop inside
+// the block use block.precise. Called last, with the end marker in place and the lean twins
+// chosen.
+void fuse_mov_pairs(Block& block) {
   for (size_t i = 0; i + 2 < block.insns.size(); ++i) {
     const bool lean = placed_on_entry(block.insns[i + 2].fn);
-    const Handler pair = fused_load_pair(block.insns[i].fn, block.insns[i + 1].fn, lean);
+    const Handler pair = fused_mov_pair(block.insns[i].fn, block.insns[i + 1].fn, lean);
     if (!pair) continue;
     if (block.precise.empty()) {
       for (size_t j = 0; j + 1 < block.insns.size(); ++j)
@@ -469,7 +470,7 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
   }
   block->insns.push_back(end_marker);
   use_lean_twins(*block);
-  fuse_load_pairs(*block);
+  fuse_mov_pairs(*block);
   return block;
 }
 

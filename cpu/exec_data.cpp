@@ -1,5 +1,7 @@
 // Data movement: MOV, XCHG, LEA, MOVZX/MOVSX, stack pushes and pops, segment register moves,
 // far-pointer loads, SETcc/CMOVcc, BSWAP, and the accumulator conversions.
+#include <iterator>
+#include <type_traits>
 #include <utility>
 
 #include "cpu/handlers.hpp"
@@ -403,26 +405,38 @@ void add_data_twins(HandlerTwins& twins) {
 }
 
 namespace {
-// Two loads in a row, MOV r32, [base+disp] or [base+index*scale+disp] each (a function
-// reloading its locals: the Linux boot's RSA loop starts each limb with four): one handler and
-// one dispatch for both. The second keeps its slot and its own handler, which runs when the
-// first takes its slow path (the general handler goes on to it) and in runs that stop inside
-// the block (Block::precise). Either slow path places its instruction first, as threaded_fast
-// does; the fast paths cannot stop the chain. Lean: the instruction after the pair places
-// itself (exec_common.hpp's threaded_lean).
-using MovLoad = Mov<uint32_t, Kind::Reg, Kind::Mem>;
+// Two 32-bit moves between a register and memory in a row, MOV r32, m32 or MOV m32, r32 with
+// [base+disp] or [base+index*scale+disp] each (a function reloading or spilling its locals:
+// the Linux boot's RSA loop starts each limb with four loads): one handler and one dispatch
+// for both. The second keeps its slot and its own handler, which runs when the first takes its
+// slow path (the general handler goes on to it) and in runs that stop inside the block
+// (Block::precise). Either slow path places its instruction first, as threaded_fast does; the
+// fast paths cannot stop the chain (a store to a page with decoded code takes the slow path).
+// Lean: the instruction after the pair places itself (exec_common.hpp's threaded_lean).
+template <bool Store>
+using MovGeneral = std::conditional_t<Store, Mov<uint32_t, Kind::Mem, Kind::Reg>,
+                                      Mov<uint32_t, Kind::Reg, Kind::Mem>>;
+template <bool Store, AddressForm A>
+using MovFastOf = std::conditional_t<Store, MovFast<uint32_t, Kind::Mem, Kind::Reg, A>,
+                                     MovFast<uint32_t, Kind::Reg, Kind::Mem, A>>;
 
-template <AddressForm A1, AddressForm A2, bool Lean>
-void mov_load_pair(Cpu& cpu, const Insn& insn) {
-  if (!MovFast<uint32_t, Kind::Reg, Kind::Mem, A1>::run(cpu, insn)) [[unlikely]] {
+// One side of a pair: its store flag and address form.
+struct PairSide {
+  bool store;
+  AddressForm form;
+};
+
+template <PairSide P1, PairSide P2, bool Lean>
+void mov_pair(Cpu& cpu, const Insn& insn) {
+  if (!MovFastOf<P1.store, P1.form>::run(cpu, insn)) [[unlikely]] {
     cpu.set_current_insn(&insn);
-    threaded<&MovLoad::run>(cpu, insn);
+    threaded<&MovGeneral<P1.store>::run>(cpu, insn);
     return;
   }
   const Insn* const second = &insn + 1;
-  if (!MovFast<uint32_t, Kind::Reg, Kind::Mem, A2>::run(cpu, *second)) [[unlikely]] {
+  if (!MovFastOf<P2.store, P2.form>::run(cpu, *second)) [[unlikely]] {
     cpu.set_current_insn(second);
-    threaded<&MovLoad::run>(cpu, *second);
+    threaded<&MovGeneral<P2.store>::run>(cpu, *second);
     return;
   }
   const Insn* const next = second + 1;
@@ -430,46 +444,64 @@ void mov_load_pair(Cpu& cpu, const Insn& insn) {
   next->fn(cpu, *next);
 }
 
-// The address form of a fast MOV r32, m32 instance (either threading), or -1.
-template <AddressForm A>
-bool is_mov_load(Handler h) {
-  using Fast = MovFast<uint32_t, Kind::Reg, Kind::Mem, A>;
-  return h == &threaded_fast<&Fast::run, &threaded<&MovLoad::run>> ||
-         h == &threaded_fast_lean<&Fast::run, &threaded<&MovLoad::run>>;
+constexpr PairSide kSides[] = {{false, AddressForm::Base32},
+                               {false, AddressForm::BaseIndex32},
+                               {true, AddressForm::Base32},
+                               {true, AddressForm::BaseIndex32}};
+constexpr int kSideCount = 4;
+
+template <PairSide P>
+bool is_side(Handler h) {
+  using Fast = MovFastOf<P.store, P.form>;
+  using General = MovGeneral<P.store>;
+  return h == &threaded_fast<&Fast::run, &threaded<&General::run>> ||
+         h == &threaded_fast_lean<&Fast::run, &threaded<&General::run>>;
 }
-int mov_load_form(Handler h) {
-  if (is_mov_load<AddressForm::Base32>(h)) return 0;
-  if (is_mov_load<AddressForm::BaseIndex32>(h)) return 1;
+
+// Which of kSides a handler is, or -1.
+int pair_side(Handler h) {
+  if (is_side<kSides[0]>(h)) return 0;
+  if (is_side<kSides[1]>(h)) return 1;
+  if (is_side<kSides[2]>(h)) return 2;
+  if (is_side<kSides[3]>(h)) return 3;
   return -1;
 }
 
-template <bool Lean>
-Handler load_pair_handler(int first, int second) {
-  constexpr auto kBase = AddressForm::Base32;
-  constexpr auto kIndex = AddressForm::BaseIndex32;
-  if (first == 0) {
-    return second == 0 ? &mov_load_pair<kBase, kBase, Lean> : &mov_load_pair<kBase, kIndex, Lean>;
+template <int First, int... Second>
+void add_pairs_from(Handler* table, std::integer_sequence<int, Second...>) {
+  ((table[(First * kSideCount + Second) * 2] = &mov_pair<kSides[First], kSides[Second], false>,
+    table[(First * kSideCount + Second) * 2 + 1] = &mov_pair<kSides[First], kSides[Second], true>),
+   ...);
+}
+
+// [first side][second side][lean]
+struct PairTable {
+  Handler handlers[kSideCount * kSideCount * 2];
+  PairTable() : handlers{} {
+    using Sides = std::make_integer_sequence<int, kSideCount>;
+    add_pairs_from<0>(handlers, Sides{});
+    add_pairs_from<1>(handlers, Sides{});
+    add_pairs_from<2>(handlers, Sides{});
+    add_pairs_from<3>(handlers, Sides{});
   }
-  return second == 0 ? &mov_load_pair<kIndex, kBase, Lean> : &mov_load_pair<kIndex, kIndex, Lean>;
+};
+
+const PairTable& pair_table() {
+  static const PairTable table;
+  return table;
 }
 }  // namespace
 
-Handler fused_load_pair(Handler first, Handler second, bool lean) {
-  const int a = mov_load_form(first);
-  const int b = mov_load_form(second);
+Handler fused_mov_pair(Handler first, Handler second, bool lean) {
+  const int a = pair_side(first);
+  const int b = pair_side(second);
   if (a < 0 || b < 0) return nullptr;
-  return lean ? load_pair_handler<true>(a, b) : load_pair_handler<false>(a, b);
+  return pair_table().handlers[(a * kSideCount + b) * 2 + (lean ? 1 : 0)];
 }
 
-std::vector<Handler> load_pair_handlers() {
-  std::vector<Handler> all;
-  for (int a = 0; a < 2; ++a) {
-    for (int b = 0; b < 2; ++b) {
-      all.push_back(load_pair_handler<true>(a, b));
-      all.push_back(load_pair_handler<false>(a, b));
-    }
-  }
-  return all;
+std::vector<Handler> mov_pair_handlers() {
+  const PairTable& table = pair_table();
+  return std::vector<Handler>(std::begin(table.handlers), std::end(table.handlers));
 }
 
 Handler select_mov(unsigned size, Kind first, Kind second) {

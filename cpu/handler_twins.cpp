@@ -32,7 +32,7 @@ const Registry& registry() {
     }
     for (const Handler fused : fused_jcc_handlers()) g.placed.insert(fused);
     for (const Handler side : side_exit_handlers()) g.placed.insert(side);
-    for (const Handler pair : load_pair_handlers()) g.placed.insert(pair);
+    for (const Handler pair : mov_pair_handlers()) g.placed.insert(pair);
     g.placed.insert(&Cpu::block_end_handler<true>);
     g.placed.insert(&Cpu::block_end_handler<false>);
     return g;

@@ -54,11 +54,11 @@ extern const Handler kCmpxchg8b;
 
 // exec_data.cpp
 Handler select_mov(unsigned size, Kind first, Kind second);
-// Two fast MOV r32, m32 in a row (either threading, either 32-bit address form): the handler
-// that runs both in the first's slot, lean when the instruction after them places itself; or
-// nullptr.
-Handler fused_load_pair(Handler first, Handler second, bool lean);
-std::vector<Handler> load_pair_handlers();  // all of them
+// Two fast MOV r32, m32 or MOV m32, r32 in a row (either threading, either 32-bit address
+// form): the handler that runs both in the first's slot, lean when the instruction after them
+// places itself; or nullptr.
+Handler fused_mov_pair(Handler first, Handler second, bool lean);
+std::vector<Handler> mov_pair_handlers();  // all of them
 Handler select_xchg(unsigned size, Kind first);
 Handler select_lea(unsigned size);
 Handler select_movx(bool sign_extend, unsigned size, unsigned source_size, Kind source);

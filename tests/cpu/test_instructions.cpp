@@ -468,11 +468,11 @@ void flat_data_segment(tests::RealModeHarness& h) {
 }
 }  // namespace
 
-// Two MOV r32, m32 in a row share one handler (exec_data.cpp's mov_load_pair); the second
-// reads the register the first wrote, and either may take the general path or fault. An ADD
+// Two MOV r32, m32 or MOV m32, r32 in a row share one handler (exec_data.cpp's mov_pair); the
+// second sees what the first wrote, and either may take the general path or fault. An ADD
 // from the page first puts it in the TLB, so that the pair's DS loads take their fast paths.
 // clang-format off
-TEST_CASE("loads in a row run as pairs and keep their order, slow paths and faults") {
+TEST_CASE("moves in a row run as pairs and keep their order, slow paths and faults") {
   SUBCASE("both fast, the second's address from the first's result") {
     tests::RealModeHarness h;
     flat_data_segment(h);
@@ -522,6 +522,39 @@ TEST_CASE("loads in a row run as pairs and keep their order, slow paths and faul
     CHECK(h.cpu.regs().gpr[cpu::kEax] == 0x20010);
     CHECK(h.cpu.regs().gpr[cpu::kEcx] == 0);
     CHECK(h.memory.read<uint16_t>((0x9000u << 4) + 0xFFF8) == 8);  // the pushed IP
+  }
+  SUBCASE("stores pair with loads and stores, and a load sees the store before it") {
+    tests::RealModeHarness h;
+    flat_data_segment(h);
+    h.load({
+        0x67, 0x66, 0x03, 0x2B,              // add ebp, [ebx]
+        0x67, 0x66, 0x89, 0x5B, 0x20,        // mov [ebx+0x20], ebx
+        0x67, 0x66, 0x8B, 0x43, 0x20,        // mov eax, [ebx+0x20]
+        0x67, 0x66, 0x89, 0x44, 0x8B, 0x30,  // mov [ebx+ecx*4+0x30], eax
+        0x67, 0x66, 0x8B, 0x53, 0x30,        // mov edx, [ebx+0x30]
+        0xF4,
+    });
+    CHECK(h.run_to_halt(100) == 6);
+    CHECK(h.cpu.regs().gpr[cpu::kEax] == 0x20000);
+    CHECK(h.cpu.regs().gpr[cpu::kEdx] == 0x20000);
+    CHECK(h.memory.read<uint32_t>(0x20030) == 0x20000);
+  }
+  SUBCASE("a store of the pair rewrites the code after it") {
+    tests::RealModeHarness h;
+    flat_data_segment(h);
+    h.cpu.regs().gpr[cpu::kEax] = 0x90909090;
+    h.cpu.regs().gpr[cpu::kEdi] = (uint32_t{tests::RealModeHarness::kCodeSegment} << 4) + 13;
+    h.load({
+        0x67, 0x66, 0x03, 0x2B,        // add ebp, [ebx]
+        0x67, 0x66, 0x89, 0x07,        // mov [edi], eax: four NOPs over the two INCs
+        0x67, 0x66, 0x89, 0x5B, 0x20,  // mov [ebx+0x20], ebx
+        0x66, 0x46,                    // inc esi
+        0x66, 0x46,                    // inc esi
+        0xF4,
+    });
+    CHECK(h.run_to_halt(100) == 8);
+    CHECK(h.cpu.regs().gpr[cpu::kEsi] == 0);
+    CHECK(h.memory.read<uint32_t>(0x20020) == 0x20000);
   }
 }
 // clang-format on
