@@ -56,6 +56,22 @@ void use_side_exits(Block& block, const std::vector<uint32_t>& jccs) {
   }
 }
 
+// A direct CALL or JMP that ends the block leaves through a side link too (exec_control.cpp's
+// jump_exit_twin); the plain handler stays in block.precise, and the end marker after it.
+void use_jump_exit(Block& block) {
+  if (block.insns.empty()) return;
+  Insn& last = block.insns.back();
+  const Handler exit = jump_exit_twin(last.fn);
+  if (!exit) return;
+  if (block.precise.empty()) {
+    for (const Insn& insn : block.insns) block.precise.push_back(insn.fn);
+  }
+  last.fn = exit;
+  last.imm = static_cast<uint32_t>(block.insns.size());  // the block's count
+  last.imm2 = static_cast<uint16_t>(block.side_links.size());
+  block.side_links.emplace_back();
+}
+
 // An operation that sets the flags followed by a 32-bit Jcc becomes one fused handler in the
 // operation's slot (exec_common.hpp); the original handlers stay in block.precise.
 void fuse_jcc_pairs(Block& block) {
@@ -91,15 +107,28 @@ void use_lean_twins(Block& block) {
 // the first's slot; the second keeps its own for the first's slow path. Runs that stop inside
 // the block use block.precise. Called last, with the end marker in place and the lean twins
 // chosen.
+// Runs of two to four PUSH r32 or POP r32 (exec_data.cpp's stack_run_handler) likewise.
 void fuse_mov_pairs(Block& block) {
-  for (size_t i = 0; i + 2 < block.insns.size(); ++i) {
-    const bool lean = placed_on_entry(block.insns[i + 2].fn);
-    const Handler pair = fused_mov_pair(block.insns[i].fn, block.insns[i + 1].fn, lean);
-    if (!pair) continue;
+  const auto keep_precise = [&block] {
     if (block.precise.empty()) {
       for (size_t j = 0; j + 1 < block.insns.size(); ++j)
         block.precise.push_back(block.insns[j].fn);
     }
+  };
+  for (size_t i = 0; i + 2 < block.insns.size(); ++i) {
+    bool pushes = false;
+    // The end marker is last: a run or pair always has an instruction after it.
+    const unsigned run = stack_run_length(&block.insns[i], block.insns.size() - 1 - i, pushes);
+    if (run >= 2) {
+      keep_precise();
+      block.insns[i].fn = stack_run_handler(pushes, run, placed_on_entry(block.insns[i + run].fn));
+      i += run - 1;
+      continue;
+    }
+    const bool lean = placed_on_entry(block.insns[i + 2].fn);
+    const Handler pair = fused_mov_pair(block.insns[i].fn, block.insns[i + 1].fn, lean);
+    if (!pair) continue;
+    keep_precise();
     block.insns[i].fn = pair;
     ++i;  // the second is not the first of another pair
   }
@@ -457,6 +486,7 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
     side_exit_jccs.pop_back();
   }
   use_side_exits(*block, side_exit_jccs);
+  use_jump_exit(*block);
   drop_dead_flags(*block, facts);
   fuse_jcc_pairs(*block);
   // The end marker stops the run loop without a per-instruction end test, or chains to the
@@ -593,17 +623,20 @@ void Cpu::chain_through_jump_cache(Cpu& cpu, const Insn& marker, uint32_t eip) {
   enter_next_block(cpu, eip, next, next->insns.data(), next->count, block.count);
 }
 
-// The block ran jcc.imm instructions of its count (use_side_exits): what it did not run goes
-// back to the chain budget, and the side exit's own link is followed as the end marker follows
-// the block's. A direct Jcc always leads to the same EIP, so unlike the end marker's links this
-// one needs no EIP compare: the epoch alone says whether it is live.
+// The block ran jcc.imm instructions of its count (use_side_exits, use_jump_exit): what it did
+// not run goes back to the chain budget, and the side exit's own link is followed as the end
+// marker follows the block's. A direct jump leads to the same EIP from the same linear address,
+// and the link needs no pick between two; its EIP is still compared, because the block is found
+// by its physical address: run from a second linear mapping of its page, the same jump leads
+// to another EIP, whose page may hold other code.
 void Cpu::side_exit(Cpu& cpu, const Insn& jcc) {
   const Block& block = *cpu.chain_block_;
   const uint32_t done = jcc.imm;
   cpu.chain_budget_ += block.count - done;
   const uint32_t eip = cpu.regs_.eip;
   const BlockLink& link = block.side_links[jcc.imm2];
-  if ((link.epoch != cpu.link_epoch_) | (link.chain_count > cpu.chain_budget_)) [[unlikely]] {
+  if ((link.eip != eip) | (link.epoch != cpu.link_epoch_) | (link.chain_count > cpu.chain_budget_))
+      [[unlikely]] {
     side_exit_through_jump_cache(cpu, jcc, eip, done);
     return;
   }

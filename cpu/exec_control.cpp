@@ -75,6 +75,27 @@ void call_rel(Cpu& cpu, const Insn& insn) {
   cpu.jump_near(target, sizeof(T));
 }
 
+// A CALL or JMP rel that ends its block leads to the same EIP every time, as a taken Jcc side
+// exit does: it leaves through a link of its own (Cpu::side_exit, jump_exit_twin) instead of
+// the end marker's, one dispatch and the marker's pick between two links fewer. It places
+// itself before it may fault. A CALL whose push wrote to a page with decoded code stops the
+// chain (the block may be gone) as threaded<> would.
+template <typename T>
+void call_rel_exit(Cpu& cpu, const Insn& insn) {
+  cpu.set_current_insn(&insn);
+  call_rel<T>(cpu, insn);
+  if (cpu.chain_stopped()) [[unlikely]]
+    return;
+  Cpu::side_exit(cpu, insn);
+}
+
+template <typename T>
+void jmp_rel_exit(Cpu& cpu, const Insn& insn) {
+  cpu.set_current_insn(&insn);
+  jmp_rel<T>(cpu, insn);
+  Cpu::side_exit(cpu, insn);
+}
+
 template <typename T, Kind F, Kind S>
 struct JmpIndirect {
   static void run(Cpu& cpu, const Insn& insn) {
@@ -259,6 +280,17 @@ std::vector<Handler> side_exit_handlers() {
     for (unsigned cc = 0; cc < 16; ++cc) all.push_back(side_exit_twins(select_jcc(size, cc)).fast);
   }
   return all;
+}
+Handler jump_exit_twin(Handler last) {
+  if (last == &call_rel<uint32_t>) return &call_rel_exit<uint32_t>;
+  if (last == &call_rel<uint16_t>) return &call_rel_exit<uint16_t>;
+  if (last == &threaded<&jmp_rel<uint32_t>>) return &jmp_rel_exit<uint32_t>;
+  if (last == &threaded<&jmp_rel<uint16_t>>) return &jmp_rel_exit<uint16_t>;
+  return nullptr;
+}
+std::vector<Handler> jump_exit_handlers() {
+  return {&call_rel_exit<uint32_t>, &call_rel_exit<uint16_t>, &jmp_rel_exit<uint32_t>,
+          &jmp_rel_exit<uint16_t>};
 }
 Handler select_jmp_rel(unsigned size) {
   return size == 2 ? &threaded<&jmp_rel<uint16_t>> : &threaded<&jmp_rel<uint32_t>>;

@@ -504,6 +504,102 @@ std::vector<Handler> mov_pair_handlers() {
   return std::vector<Handler>(std::begin(table.handlers), std::end(table.handlers));
 }
 
+namespace {
+// Runs of two to four PUSH r32 or POP r32 (a function's prologue saving the registers it uses,
+// its epilogue restoring them): one handler and one dispatch for the run, with one TLB check
+// for the stack bytes of all of them (the run's bytes in one page, or the slow path). The
+// other instructions keep their slots and handlers, as a move pair's second does: the first's
+// slow path (its general handler, which goes on to them) and runs that stop inside the block
+// (Block::precise) use them. PUSH ESP and POP ESP, whose values depend on their place in the
+// run, are not taken into runs (fuse_stack_run).
+template <unsigned N>
+struct StackBytes {
+  uint8_t bytes[4 * N];
+};
+
+using PushGeneral = Push<uint32_t, Kind::Reg, Kind::Reg>;
+using PopGeneral = Pop<uint32_t, Kind::Reg, Kind::None>;
+
+template <unsigned N, bool Lean>
+void push_run(Cpu& cpu, const Insn& insn) {
+  uint8_t* const p = cpu.fast_push_pointer<StackBytes<N>>();
+  if (!p) [[unlikely]] {
+    cpu.set_current_insn(&insn);
+    threaded<&PushGeneral::run>(cpu, insn);
+    return;
+  }
+  // The first push goes to the highest address.
+  for (unsigned k = 0; k < N; ++k) {
+    bus::store_le<uint32_t>(p + 4 * (N - 1 - k), cpu.gpr((&insn)[k].reg));
+  }
+  cpu.gpr(kEsp) -= 4 * N;
+  const Insn* const next = &insn + N;
+  if constexpr (!Lean) cpu.set_current_insn(next);
+  next->fn(cpu, *next);
+}
+
+template <unsigned N, bool Lean>
+void pop_run(Cpu& cpu, const Insn& insn) {
+  const uint8_t* const p = cpu.fast_pop_pointer<StackBytes<N>>();
+  if (!p) [[unlikely]] {
+    cpu.set_current_insn(&insn);
+    threaded<&PopGeneral::run>(cpu, insn);
+    return;
+  }
+  for (unsigned k = 0; k < N; ++k) cpu.gpr((&insn)[k].rm) = bus::load_le<uint32_t>(p + 4 * k);
+  cpu.gpr(kEsp) += 4 * N;
+  const Insn* const next = &insn + N;
+  if constexpr (!Lean) cpu.set_current_insn(next);
+  next->fn(cpu, *next);
+}
+
+bool is_push_r32(Handler h) {
+  return h == &threaded_fast<&push_fast<uint32_t, Kind::Reg>, &threaded<&PushGeneral::run>> ||
+         h == &threaded_fast_lean<&push_fast<uint32_t, Kind::Reg>, &threaded<&PushGeneral::run>>;
+}
+bool is_pop_r32(Handler h) {
+  return h == &threaded_fast<&pop_fast<uint32_t>, &threaded<&PopGeneral::run>> ||
+         h == &threaded_fast_lean<&pop_fast<uint32_t>, &threaded<&PopGeneral::run>>;
+}
+
+// [push, pop][length - 2][lean]
+constexpr Handler kStackRuns[2][kMaxStackRun - 1][2] = {
+    {{&push_run<2, false>, &push_run<2, true>},
+     {&push_run<3, false>, &push_run<3, true>},
+     {&push_run<4, false>, &push_run<4, true>}},
+    {{&pop_run<2, false>, &pop_run<2, true>},
+     {&pop_run<3, false>, &pop_run<3, true>},
+     {&pop_run<4, false>, &pop_run<4, true>}},
+};
+}  // namespace
+
+unsigned stack_run_length(const Insn* insns, size_t available, bool& pushes) {
+  if (available == 0) return 0;
+  const bool push = is_push_r32(insns[0].fn);
+  if (!push && !is_pop_r32(insns[0].fn)) return 0;
+  unsigned n = 0;
+  while (n < kMaxStackRun && n < available &&
+         (push ? is_push_r32(insns[n].fn) && insns[n].reg != kEsp
+               : is_pop_r32(insns[n].fn) && insns[n].rm != kEsp)) {
+    ++n;
+  }
+  pushes = push;
+  return n;
+}
+
+Handler stack_run_handler(bool pushes, unsigned length, bool lean) {
+  if (length < 2 || length > kMaxStackRun) return nullptr;
+  return kStackRuns[pushes ? 0 : 1][length - 2][lean ? 1 : 0];
+}
+
+std::vector<Handler> stack_run_handlers() {
+  std::vector<Handler> all;
+  for (const auto& kind : kStackRuns) {
+    for (const auto& length : kind) all.insert(all.end(), std::begin(length), std::end(length));
+  }
+  return all;
+}
+
 Handler select_mov(unsigned size, Kind first, Kind second) {
   return select_handler<Mov>(size, first, second);
 }

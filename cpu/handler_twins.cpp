@@ -33,6 +33,8 @@ const Registry& registry() {
     for (const Handler fused : fused_jcc_handlers()) g.placed.insert(fused);
     for (const Handler side : side_exit_handlers()) g.placed.insert(side);
     for (const Handler pair : mov_pair_handlers()) g.placed.insert(pair);
+    for (const Handler run : stack_run_handlers()) g.placed.insert(run);
+    for (const Handler exit : jump_exit_handlers()) g.placed.insert(exit);
     g.placed.insert(&Cpu::block_end_handler<true>);
     g.placed.insert(&Cpu::block_end_handler<false>);
     return g;

@@ -59,6 +59,14 @@ Handler select_mov(unsigned size, Kind first, Kind second);
 // places itself; or nullptr.
 Handler fused_mov_pair(Handler first, Handler second, bool lean);
 std::vector<Handler> mov_pair_handlers();  // all of them
+// Runs of PUSH r32 or of POP r32 (fast twins, no ESP operand) at insns: how many of the
+// available instructions form one (at most kMaxStackRun; 0 or 1: none), and whether they push.
+inline constexpr unsigned kMaxStackRun = 4;
+unsigned stack_run_length(const Insn* insns, size_t available, bool& pushes);
+// The handler that runs such a run of length 2..kMaxStackRun in its first's slot, lean when the
+// instruction after it places itself; or nullptr.
+Handler stack_run_handler(bool pushes, unsigned length, bool lean);
+std::vector<Handler> stack_run_handlers();  // all of them
 Handler select_xchg(unsigned size, Kind first);
 Handler select_lea(unsigned size);
 Handler select_movx(bool sign_extend, unsigned size, unsigned source_size, Kind source);
@@ -92,6 +100,10 @@ struct SideExitTwins {
 };
 SideExitTwins side_exit_twins(Handler jcc);
 std::vector<Handler> side_exit_handlers();  // every fast twin
+// A CALL or JMP rel that ends a block: the twin that leaves through a side link of its own
+// (imm = the block's count, imm2 = the link), or nullptr when last is not one.
+Handler jump_exit_twin(Handler last);
+std::vector<Handler> jump_exit_handlers();  // all of them
 Handler select_jmp_rel(unsigned size);
 Handler select_call_rel(unsigned size);
 Handler select_jmp_near_indirect(unsigned size, Kind source);

@@ -468,6 +468,119 @@ void flat_data_segment(tests::RealModeHarness& h) {
 }
 }  // namespace
 
+namespace {
+// Big real mode with a flat 32-bit stack as well (SS base 0, 4 GiB, B set): PUSH and POP
+// take their fast paths once the stack's page is in the TLB.
+void flat_stack(tests::RealModeHarness& h, uint32_t esp) {
+  flat_data_segment(h);
+  cpu::SegmentCache& ss = h.cpu.regs().seg[cpu::kSs];
+  ss.base = 0;
+  ss.limit = 0xFFFFFFFF;
+  ss.granular = true;
+  ss.big = true;
+  h.cpu.regs().gpr[cpu::kEsp] = esp;
+  h.cpu.regs().gpr[cpu::kEax] = 0xA0A0A0A0;
+  h.cpu.regs().gpr[cpu::kEcx] = 0xC1C1C1C1;
+  h.cpu.regs().gpr[cpu::kEdx] = 0xD2D2D2D2;
+  h.cpu.regs().gpr[cpu::kEbx] = 0xB3B3B3B3;
+}
+}  // namespace
+
+// Runs of PUSH r32 or POP r32 share one handler and one check of the stack bytes
+// (exec_data.cpp's push_run and pop_run). A PUSH EAX / POP EAX first puts the stack's page in
+// the TLB; they are not runs (a push and a pop).
+// clang-format off
+TEST_CASE("pushes and pops in a row run as one and keep the order of their values") {
+  SUBCASE("four pushes, four pops into other registers, two pops into one") {
+    tests::RealModeHarness h;
+    flat_stack(h, 0x30000);
+    h.load({
+        0x66, 0x50, 0x66, 0x58,  // push eax / pop eax
+        0x66, 0x50,              // push eax
+        0x66, 0x51,              // push ecx
+        0x66, 0x52,              // push edx
+        0x66, 0x53,              // push ebx
+        0x66, 0x5E,              // pop esi: ebx's
+        0x66, 0x5F,              // pop edi: edx's
+        0x66, 0x5D,              // pop ebp: ecx's
+        0x66, 0x51,              // push ecx
+        0x66, 0x5B,              // pop ebx
+        0x66, 0x50,              // push eax
+        0x66, 0x52,              // push edx
+        0x66, 0x59,              // pop ecx: edx's
+        0x66, 0x59,              // pop ecx: eax's
+        0xF4,
+    });
+    CHECK(h.run_to_halt(100) == 16);
+    CHECK(h.cpu.regs().gpr[cpu::kEsi] == 0xB3B3B3B3);
+    CHECK(h.cpu.regs().gpr[cpu::kEdi] == 0xD2D2D2D2);
+    CHECK(h.cpu.regs().gpr[cpu::kEbp] == 0xC1C1C1C1);
+    CHECK(h.cpu.regs().gpr[cpu::kEbx] == 0xC1C1C1C1);
+    CHECK(h.cpu.regs().gpr[cpu::kEcx] == 0xA0A0A0A0);
+    CHECK(h.cpu.regs().gpr[cpu::kEsp] == 0x2FFFC);  // eax's push is left
+    CHECK(h.memory.read<uint32_t>(0x2FFFC) == 0xA0A0A0A0);
+    CHECK(h.memory.read<uint32_t>(0x2FFF8) == 0xA0A0A0A0);
+    CHECK(h.memory.read<uint32_t>(0x2FFF4) == 0xD2D2D2D2);
+  }
+  SUBCASE("a run across a page boundary takes the general path, with the same result") {
+    tests::RealModeHarness h;
+    flat_stack(h, 0x30008);
+    h.load({
+        0x66, 0x50, 0x66, 0x58,  // push eax / pop eax
+        0x66, 0x50,              // push eax: 0x30004
+        0x66, 0x51,              // push ecx: 0x30000
+        0x66, 0x52,              // push edx: 0x2FFFC, the page below
+        0x66, 0x5E,              // pop esi
+        0x66, 0x5F,              // pop edi
+        0x66, 0x5D,              // pop ebp
+        0xF4,
+    });
+    CHECK(h.run_to_halt(100) == 9);
+    CHECK(h.cpu.regs().gpr[cpu::kEsi] == 0xD2D2D2D2);
+    CHECK(h.cpu.regs().gpr[cpu::kEdi] == 0xC1C1C1C1);
+    CHECK(h.cpu.regs().gpr[cpu::kEbp] == 0xA0A0A0A0);
+    CHECK(h.cpu.regs().gpr[cpu::kEsp] == 0x30008);
+  }
+  SUBCASE("PUSH ESP and POP ESP keep their own values") {
+    tests::RealModeHarness h;
+    flat_stack(h, 0x30000);
+    h.load({
+        0x66, 0x50, 0x66, 0x58,  // push eax / pop eax
+        0x66, 0x50,              // push eax
+        0x66, 0x54,              // push esp: 0x2FFFC
+        0x66, 0x53,              // push ebx
+        0x66, 0x5E,              // pop esi: ebx's
+        0x66, 0x5C,              // pop esp: 0x2FFFC
+        0x66, 0x5F,              // pop edi: eax's
+        0xF4,
+    });
+    CHECK(h.run_to_halt(100) == 9);
+    CHECK(h.cpu.regs().gpr[cpu::kEsi] == 0xB3B3B3B3);
+    CHECK(h.cpu.regs().gpr[cpu::kEdi] == 0xA0A0A0A0);
+    CHECK(h.cpu.regs().gpr[cpu::kEsp] == 0x30000);
+    CHECK(h.memory.read<uint32_t>(0x2FFF8) == 0x2FFFC);
+  }
+  SUBCASE("a run that stops inside the block runs one push at a time") {
+    tests::RealModeHarness h;
+    flat_stack(h, 0x30000);
+    h.load({
+        0x66, 0x50, 0x66, 0x58,  // push eax / pop eax
+        0x66, 0x51,              // push ecx
+        0x66, 0x52,              // push edx
+        0x66, 0x53,              // push ebx
+        0xF4,
+    });
+    CHECK(h.cpu.run(2) == 2);
+    CHECK(h.cpu.run(1) == 1);
+    CHECK(h.cpu.regs().gpr[cpu::kEsp] == 0x2FFFC);
+    CHECK(h.memory.read<uint32_t>(0x2FFFC) == 0xC1C1C1C1);
+    CHECK(h.cpu.run(100) == 3);
+    CHECK(h.cpu.regs().gpr[cpu::kEsp] == 0x2FFF4);
+    CHECK(h.memory.read<uint32_t>(0x2FFF4) == 0xB3B3B3B3);
+  }
+}
+// clang-format on
+
 // Two MOV r32, m32 or MOV m32, r32 in a row share one handler (exec_data.cpp's mov_pair); the
 // second sees what the first wrote, and either may take the general path or fault. An ADD
 // from the page first puts it in the TLB, so that the pair's DS loads take their fast paths.

@@ -33,6 +33,11 @@ USER_RO         equ 0x53000               ; user, read-only
 USER_RW         equ 0x54000               ; user, writable
 GLOBAL_PAGE     equ 0x55000               ; -> physical 0x62000, global
 BIG             equ 0x400000              ; a 4 MiB page -> physical 0
+TWIN1           equ 0x58000               ; -> physical TWIN_CODE, the next page -> TWIN_ONE
+TWIN2           equ 0x5A000               ; -> physical TWIN_CODE, the next page -> TWIN_TWO
+TWIN_CODE       equ 0x64000
+TWIN_ONE        equ 0x65000
+TWIN_TWO        equ 0x66000
 
 %define PTE_OF(linear) (PT0 + ((linear) >> 12) * 4)
 
@@ -220,10 +225,49 @@ test_main:
         mov cr3, eax
         CHECK_EQ dword [GLOBAL_PAGE], 0x63636363, "without CR4.PGE the G bit keeps nothing"
 
+        ; ---- one code page at two linear addresses: a CALL to the page after it leads to the
+        ; code the linear address maps there (blocks are found by physical address, links
+        ; must not carry the first mapping's target over to the second) ----
+        mov dword [PTE_OF(TWIN1)], TWIN_CODE | PTE_P | PTE_W
+        mov dword [PTE_OF(TWIN1 + 0x1000)], TWIN_ONE | PTE_P | PTE_W
+        mov dword [PTE_OF(TWIN2)], TWIN_CODE | PTE_P | PTE_W
+        mov dword [PTE_OF(TWIN2 + 0x1000)], TWIN_TWO | PTE_P | PTE_W
+        mov eax, cr3
+        mov cr3, eax
+        mov byte [TWIN_CODE], 0xE8                  ; call (next page + 0x10)
+        mov dword [TWIN_CODE + 1], 0x1010 - 5
+        mov byte [TWIN_CODE + 5], 0xC3              ; ret
+        mov dword [TWIN_ONE + 0x10], 0x000001B8     ; mov eax, 1
+        mov word [TWIN_ONE + 0x14], 0xC300          ; ret
+        mov dword [TWIN_TWO + 0x10], 0x000002B8     ; mov eax, 2
+        mov word [TWIN_TWO + 0x14], 0xC300          ; ret
+        call SEL_FLATCODE:0xF0000 + flat_twins
+        CHECK_EQ esi, 3, "a CALL through the first mapping reaches its next page"
+        CHECK_EQ edi, 6, "the same CALL through a second mapping reaches that one's next page"
+
         mov eax, cr0
         and eax, ~CR0_PG
         mov cr0, eax
         jmp finish
+
+; Calls TWIN1 and TWIN2 three times each from flat code (a far call would start every call
+; in a new chaining context): ESI and EDI are the sums of what they return.
+flat_twins:
+        xor esi, esi
+        mov ecx, 3
+.one:
+        mov edx, TWIN1
+        call edx
+        add esi, eax
+        loop .one
+        xor edi, edi
+        mov ecx, 3
+.two:
+        mov edx, TWIN2
+        call edx
+        add edi, eax
+        loop .two
+        retf
 
 r3_kernel_read:
         mov eax, [KERNEL_RO]
