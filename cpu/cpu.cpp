@@ -58,13 +58,21 @@ void use_side_exits(Block& block, const std::vector<uint32_t>& jccs) {
 
 // A direct CALL or JMP that ends the block leaves through a side link too (exec_control.cpp's
 // jump_exit_twin); the plain handler stays in block.precise, and the end marker after it.
+// A RET or near indirect JMP/CALL there goes on to the end marker's code itself
+// (end_marker_twin).
 void use_jump_exit(Block& block) {
   if (block.insns.empty()) return;
   Insn& last = block.insns.back();
   const Handler exit = jump_exit_twin(last.fn);
-  if (!exit) return;
+  const Handler to_marker =
+      (last.flags & insn_flags::kSetsEip) ? end_marker_twin(last.fn) : nullptr;
+  if (!exit && !to_marker) return;
   if (block.precise.empty()) {
     for (const Insn& insn : block.insns) block.precise.push_back(insn.fn);
+  }
+  if (to_marker) {
+    last.fn = to_marker;
+    return;
   }
   last.fn = exit;
   last.imm = static_cast<uint32_t>(block.insns.size());  // the block's count

@@ -281,6 +281,54 @@ std::vector<Handler> side_exit_handlers() {
   }
   return all;
 }
+namespace {
+// The last instruction of a block that leaves to where it set EIP (RET, an indirect JMP or
+// CALL), with the end marker after it: it places itself (it may fault) and goes on to the end
+// marker's code directly, instead of through the block loop (RET's handler is not threaded)
+// or one more dispatch. A write of CALL's push to a page with decoded code stops the chain.
+template <void (*Body)(Cpu&, const Insn&)>
+void to_end_marker(Cpu& cpu, const Insn& insn) {
+  cpu.set_current_insn(&insn);
+  Body(cpu, insn);
+  if (cpu.chain_stopped()) [[unlikely]]
+    return;
+  Cpu::block_end_handler<true>(cpu, *(&insn + 1));
+}
+
+struct EndTwin {
+  Handler plain;
+  Handler twin;
+};
+
+const std::vector<EndTwin>& end_twins() {
+  static const std::vector<EndTwin> twins = {
+      {&ret_near<uint32_t>, &to_end_marker<&ret_near<uint32_t>>},
+      {&ret_near<uint16_t>, &to_end_marker<&ret_near<uint16_t>>},
+      {select_jmp_near_indirect(4, Kind::Reg),
+       &to_end_marker<&JmpIndirect<uint32_t, Kind::Reg, Kind::Reg>::run>},
+      {select_jmp_near_indirect(4, Kind::Mem),
+       &to_end_marker<&JmpIndirect<uint32_t, Kind::Reg, Kind::Mem>::run>},
+      {select_call_near_indirect(4, Kind::Reg),
+       &to_end_marker<&CallIndirect<uint32_t, Kind::Reg, Kind::Reg>::run>},
+      {select_call_near_indirect(4, Kind::Mem),
+       &to_end_marker<&CallIndirect<uint32_t, Kind::Reg, Kind::Mem>::run>},
+  };
+  return twins;
+}
+}  // namespace
+
+Handler end_marker_twin(Handler last) {
+  for (const EndTwin& t : end_twins()) {
+    if (t.plain == last) return t.twin;
+  }
+  return nullptr;
+}
+std::vector<Handler> end_marker_twin_handlers() {
+  std::vector<Handler> all;
+  for (const EndTwin& t : end_twins()) all.push_back(t.twin);
+  return all;
+}
+
 Handler jump_exit_twin(Handler last) {
   if (last == &call_rel<uint32_t>) return &call_rel_exit<uint32_t>;
   if (last == &call_rel<uint16_t>) return &call_rel_exit<uint16_t>;

@@ -1,7 +1,10 @@
 // String instructions with their REP forms. Each iteration commits its register updates, so a
 // fault in the middle leaves the state a real CPU leaves: the completed iterations done, EIP
 // at the instruction, ready to resume.
+#include <algorithm>
+#include <cstring>
 #include <initializer_list>
+#include <type_traits>
 
 #include "cpu/handlers.hpp"
 
@@ -9,6 +12,48 @@ namespace x86lab::cpu {
 namespace {
 
 enum class Rep : uint8_t { None, Rep, Repe, Repne };
+
+// REP MOVS and REP STOS forward with 32-bit addresses on flat memory: the elements up to the
+// end of the page (of either operand) at once, through the host bytes, when the accesses need
+// no check (flat segments, TLB hits; a page with decoded code or a watchpoint takes the slow
+// path, as do MMIO and ROM). Returns how many elements it did, 0 when the caller must do the
+// next one itself. Elements are copied as the CPU copies them, one after the other: a copy onto
+// an overlapping destination above the source repeats the pattern, which memmove would not.
+template <StringOp Op, typename T>
+uint32_t bulk_chunk(Cpu& cpu, const Insn& insn, uint32_t count) {
+  constexpr uint32_t kOffsetMask = bus::kPageSize - 1;
+  const uint32_t di = cpu.gpr(kEdi);
+  uint32_t n = std::min<uint32_t>(count, (bus::kPageSize - (di & kOffsetMask)) / sizeof(T));
+  if (n == 0) return 0;
+  uint8_t* const dst = cpu.fast_write_pointer<T>(kEs, di);
+  if (!dst) return 0;
+  if constexpr (Op == StringOp::Stos) {
+    const T value = cpu.reg<T>(kEax);
+    if constexpr (sizeof(T) == 1) {
+      std::memset(dst, value, n);
+    } else {
+      for (uint32_t k = 0; k < n; ++k) bus::store_le<T>(dst + k * sizeof(T), value);
+    }
+  } else {
+    const uint32_t si = cpu.gpr(kEsi);
+    n = std::min<uint32_t>(n, (bus::kPageSize - (si & kOffsetMask)) / sizeof(T));
+    if (n == 0) return 0;
+    const uint8_t* const src = cpu.fast_read_pointer<T>(insn.seg, si);
+    if (!src) return 0;
+    const size_t bytes = size_t{n} * sizeof(T);
+    if (dst > src && dst < src + bytes) {
+      for (uint32_t k = 0; k < n; ++k) {
+        bus::store_le<T>(dst + k * sizeof(T), bus::load_le<T>(src + k * sizeof(T)));
+      }
+    } else {
+      std::memmove(dst, src, bytes);
+    }
+    cpu.gpr(kEsi) = si + n * sizeof(T);
+  }
+  cpu.gpr(kEdi) = di + n * sizeof(T);
+  cpu.gpr(kEcx) -= n;
+  return n;
+}
 
 template <StringOp Op, typename T, typename A, Rep R>
 void string_op(Cpu& cpu, const Insn& insn) {
@@ -98,6 +143,9 @@ void string_op(Cpu& cpu, const Insn& insn) {
     once();
   } else {
     while (cpu.reg<A>(kEcx) != 0) {
+      if constexpr ((Op == StringOp::Movs || Op == StringOp::Stos) && std::is_same_v<A, uint32_t>) {
+        if (!cpu.df() && bulk_chunk<Op, T>(cpu, insn, cpu.gpr(kEcx)) != 0) continue;
+      }
       once();
       cpu.set_reg<A>(kEcx, static_cast<A>(cpu.reg<A>(kEcx) - 1));
       if constexpr (Op == StringOp::Cmps || Op == StringOp::Scas) {

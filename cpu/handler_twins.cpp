@@ -35,6 +35,7 @@ const Registry& registry() {
     for (const Handler pair : mov_pair_handlers()) g.placed.insert(pair);
     for (const Handler run : stack_run_handlers()) g.placed.insert(run);
     for (const Handler exit : jump_exit_handlers()) g.placed.insert(exit);
+    for (const Handler twin : end_marker_twin_handlers()) g.placed.insert(twin);
     g.placed.insert(&Cpu::block_end_handler<true>);
     g.placed.insert(&Cpu::block_end_handler<false>);
     return g;

@@ -104,6 +104,10 @@ std::vector<Handler> side_exit_handlers();  // every fast twin
 // (imm = the block's count, imm2 = the link), or nullptr when last is not one.
 Handler jump_exit_twin(Handler last);
 std::vector<Handler> jump_exit_handlers();  // all of them
+// A RET or near indirect JMP/CALL that ends a block: the twin that goes on to the end
+// marker's code itself (it must be followed by a block_end_handler<true> marker), or nullptr.
+Handler end_marker_twin(Handler last);
+std::vector<Handler> end_marker_twin_handlers();  // all of them
 Handler select_jmp_rel(unsigned size);
 Handler select_call_rel(unsigned size);
 Handler select_jmp_near_indirect(unsigned size, Kind source);

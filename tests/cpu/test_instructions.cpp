@@ -581,6 +581,161 @@ TEST_CASE("pushes and pops in a row run as one and keep the order of their value
 }
 // clang-format on
 
+// A RET that ends its block goes on to the end marker's code itself (exec_control.cpp's
+// to_end_marker) and places itself first: the PUSH before it is lean (it does not place the
+// RET), so a fault of the RET must still point at the RET.
+TEST_CASE("a RET that faults at the end of a block points at itself") {
+  tests::RealModeHarness h;
+  flat_stack(h, 0x30000);
+  install_halting_handler(h, 13);
+  h.load({
+      0x66,
+      0x50,
+      0x66,
+      0x58,  // push eax / pop eax: the stack's page in the TLB
+      0x66,
+      0x68,
+      0x45,
+      0x23,
+      0x01,
+      0x00,  // push dword 0x12345
+      0x66,
+      0xC3,  // ret: past CS's limit, #GP(0)
+      0xF4,
+  });
+  h.run_to_halt(100);
+  CHECK(h.cpu.regs().seg[cpu::kCs].selector == 0x0200);  // in the #GP handler
+  const uint32_t esp = h.cpu.regs().gpr[cpu::kEsp];
+  CHECK(esp == 0x30000 - 4 - 6);
+  CHECK(h.memory.read<uint16_t>(esp) == 10);  // the pushed IP: the RET's
+}
+
+namespace {
+// DS and ES flat: REP MOVS and REP STOS with 32-bit addresses take their page-at-a-time path
+// (exec_string.cpp's bulk_chunk) once their pages are in the TLB.
+void flat_data_and_extra(tests::RealModeHarness& h) {
+  flat_data_segment(h);
+  cpu::SegmentCache& es = h.cpu.regs().seg[cpu::kEs];
+  es.base = 0;
+  es.limit = 0xFFFFFFFF;
+  es.granular = true;
+}
+
+// Bytes 0x40000.. hold i * 7 + 1: a source whose every element differs.
+void fill_source(tests::RealModeHarness& h, uint32_t at, uint32_t bytes) {
+  for (uint32_t i = 0; i < bytes; ++i) h.memory.poke(at + i, static_cast<uint8_t>(i * 7 + 1));
+}
+
+// What REP MOVS of count elements of size bytes leaves, one element after the other.
+std::vector<uint8_t> reference_movs(tests::RealModeHarness& h, uint32_t src, uint32_t dst,
+                                    uint32_t count, unsigned size, uint32_t span) {
+  std::vector<uint8_t> m(span);
+  const uint32_t lo = std::min(src, dst);
+  for (uint32_t i = 0; i < span; ++i) m[i] = h.memory.read<uint8_t>(lo + i);
+  for (uint32_t k = 0; k < count; ++k) {
+    uint8_t element[4];
+    for (unsigned b = 0; b < size; ++b) element[b] = m[src - lo + k * size + b];
+    for (unsigned b = 0; b < size; ++b) m[dst - lo + k * size + b] = element[b];
+  }
+  return m;
+}
+
+bool memory_is(tests::RealModeHarness& h, uint32_t at, const std::vector<uint8_t>& expected) {
+  for (uint32_t i = 0; i < expected.size(); ++i) {
+    if (h.memory.read<uint8_t>(at + i) != expected[i]) return false;
+  }
+  return true;
+}
+}  // namespace
+
+// clang-format off
+TEST_CASE("REP MOVS and REP STOS on flat memory go a page at a time with the CPU's results") {
+  SUBCASE("REP STOSB and REP STOSD across pages") {
+    tests::RealModeHarness h;
+    flat_data_and_extra(h);
+    h.cpu.regs().gpr[cpu::kEax] = 0x11223344;
+    h.cpu.regs().gpr[cpu::kEdi] = 0x20FF3;
+    h.cpu.regs().gpr[cpu::kEcx] = 5000;
+    h.load({
+        0xF3, 0x67, 0xAA,                          // rep stosb [edi]
+        0x66, 0xB9, 0x05, 0x04, 0x00, 0x00,        // mov ecx, 1029
+        0x66, 0xBF, 0x02, 0x30, 0x02, 0x00,        // mov edi, 0x23002
+        0xF3, 0x67, 0x66, 0xAB,                    // rep stosd
+        0xF4,
+    });
+    CHECK(h.run_to_halt(100) == 5);
+    CHECK(h.cpu.regs().gpr[cpu::kEcx] == 0);
+    CHECK(h.cpu.regs().gpr[cpu::kEdi] == 0x23002 + 1029 * 4);
+    bool bytes_ok = h.memory.read<uint8_t>(0x20FF2) == 0 && h.memory.read<uint8_t>(0x20FF3 + 5000) == 0;
+    for (uint32_t i = 0; i < 5000; ++i) bytes_ok = bytes_ok && h.memory.read<uint8_t>(0x20FF3 + i) == 0x44;
+    CHECK(bytes_ok);
+    bool dwords_ok = h.memory.read<uint32_t>(0x23002 + 1029 * 4) == 0;
+    for (uint32_t i = 0; i < 1029; ++i) dwords_ok = dwords_ok && h.memory.read<uint32_t>(0x23002 + i * 4) == 0x11223344;
+    CHECK(dwords_ok);
+  }
+  SUBCASE("REP MOVSB, MOVSW and MOVSD, apart and overlapping either way") {
+    struct Case { uint32_t src, dst, count; unsigned size; };
+    const Case cases[] = {
+        {0x40010, 0x45FF1, 6000, 1},  // apart, across pages
+        {0x40010, 0x40011, 5000, 1},  // destination one above: the first byte repeats
+        {0x40010, 0x40012, 1500, 4},  // two above: each element reads before its own write
+        {0x40012, 0x40010, 1500, 4},  // below: as memmove
+        {0x40FFE, 0x41000, 700, 2},   // across a page each, overlapping
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.src);
+      CAPTURE(c.dst);
+      tests::RealModeHarness h;
+      flat_data_and_extra(h);
+      fill_source(h, 0x40000, 0x9000);
+      const uint32_t span = std::max(c.src, c.dst) - std::min(c.src, c.dst) + c.count * c.size;
+      const std::vector<uint8_t> expected = reference_movs(h, c.src, c.dst, c.count, c.size, span);
+      h.cpu.regs().gpr[cpu::kEsi] = c.src;
+      h.cpu.regs().gpr[cpu::kEdi] = c.dst;
+      h.cpu.regs().gpr[cpu::kEcx] = c.count;
+      if (c.size == 1) h.load({0xF3, 0x67, 0xA4, 0xF4});              // rep movsb
+      if (c.size == 2) h.load({0xF3, 0x67, 0xA5, 0xF4});              // rep movsw
+      if (c.size == 4) h.load({0xF3, 0x67, 0x66, 0xA5, 0xF4});        // rep movsd
+      CHECK(h.run_to_halt(100) == 2);
+      CHECK(h.cpu.regs().gpr[cpu::kEcx] == 0);
+      CHECK(h.cpu.regs().gpr[cpu::kEsi] == c.src + c.count * c.size);
+      CHECK(h.cpu.regs().gpr[cpu::kEdi] == c.dst + c.count * c.size);
+      CHECK(memory_is(h, std::min(c.src, c.dst), expected));
+    }
+  }
+  SUBCASE("REP STOSB over the code after it: the new bytes run") {
+    tests::RealModeHarness h;
+    flat_data_and_extra(h);
+    h.cpu.regs().gpr[cpu::kEax] = 0x90;
+    h.cpu.regs().gpr[cpu::kEdi] = (uint32_t{tests::RealModeHarness::kCodeSegment} << 4) + 3;
+    h.cpu.regs().gpr[cpu::kEcx] = 4;
+    h.load({
+        0xF3, 0x67, 0xAA,  // rep stosb: four NOPs over the two INCs
+        0x66, 0x46,        // inc esi
+        0x66, 0x46,        // inc esi
+        0xF4,
+    });
+    CHECK(h.run_to_halt(100) == 6);
+    CHECK(h.cpu.regs().gpr[cpu::kEsi] == 0);
+  }
+  SUBCASE("with DF set REP MOVSB goes down, one element at a time") {
+    tests::RealModeHarness h;
+    flat_data_and_extra(h);
+    fill_source(h, 0x40000, 0x3000);
+    const std::vector<uint8_t> before = reference_movs(h, 0x40000, 0x40000, 0, 1, 0x3000);
+    h.cpu.regs().gpr[cpu::kEsi] = 0x41FFF;
+    h.cpu.regs().gpr[cpu::kEdi] = 0x42000;
+    h.cpu.regs().gpr[cpu::kEcx] = 0x1000;
+    h.load({0xFD, 0xF3, 0x67, 0xA4, 0xFC, 0xF4});  // std / rep movsb / cld
+    CHECK(h.run_to_halt(100) == 4);
+    CHECK(h.cpu.regs().gpr[cpu::kEdi] == 0x41000);
+    std::vector<uint8_t> expected = before;
+    for (uint32_t k = 0; k < 0x1000; ++k) expected[0x2000 - k] = expected[0x1FFF - k];
+    CHECK(memory_is(h, 0x40000, expected));
+  }
+}
+// clang-format on
+
 // Two MOV r32, m32 or MOV m32, r32 in a row share one handler (exec_data.cpp's mov_pair); the
 // second sees what the first wrote, and either may take the general path or fault. An ADD
 // from the page first puts it in the TLB, so that the pair's DS loads take their fast paths.
