@@ -149,6 +149,26 @@ bool pop_fast(Cpu& cpu, const Insn& insn) {
   return true;
 }
 
+// PUSH m16/m32 (a function pushing its arguments from its own locals): the load and the push
+// both need no check, or neither happens. The address is computed with ESP before the push,
+// as the CPU computes it.
+template <typename T, AddressForm A>
+bool push_mem_fast(Cpu& cpu, const Insn& insn) {
+  const uint8_t* const src = cpu.fast_read_pointer<T>(insn.seg, address_of<A>(cpu, insn));
+  if (!src) return false;
+  uint8_t* const dst = cpu.fast_push_pointer<T>();
+  if (!dst) return false;
+  bus::store_le<T>(dst, bus::load_le<T>(src));
+  cpu.gpr(kEsp) -= sizeof(T);
+  return true;
+}
+
+template <typename T>
+void add_push_mem_forms(HandlerTwins& twins) {
+  add_fast_pair<&push_mem_fast<T, AddressForm::Base32>, &push_mem_fast<T, AddressForm::BaseIndex32>,
+                &threaded<&Push<T, Kind::Reg, Kind::Mem>::run>>(twins);
+}
+
 template <typename T, Kind S>
 Handler push_for() {
   return &threaded_fast<&push_fast<T, S>, &threaded<&Push<T, Kind::Reg, S>::run>>;
@@ -401,6 +421,8 @@ void add_data_twins(HandlerTwins& twins) {
   add_fast_lean<&push_fast<uint32_t, Kind::Imm>,
                 &threaded<&Push<uint32_t, Kind::Reg, Kind::Imm>::run>>(twins);
   add_fast_lean<&pop_fast<uint16_t>, &threaded<&Pop<uint16_t, Kind::Reg, Kind::None>::run>>(twins);
+  add_push_mem_forms<uint16_t>(twins);
+  add_push_mem_forms<uint32_t>(twins);
   add_fast_lean<&pop_fast<uint32_t>, &threaded<&Pop<uint32_t, Kind::Reg, Kind::None>::run>>(twins);
 }
 

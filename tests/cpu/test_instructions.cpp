@@ -560,6 +560,27 @@ TEST_CASE("pushes and pops in a row run as one and keep the order of their value
     CHECK(h.cpu.regs().gpr[cpu::kEsp] == 0x30000);
     CHECK(h.memory.read<uint32_t>(0x2FFF8) == 0x2FFFC);
   }
+  SUBCASE("PUSH m32 through both address forms, and with ESP as the base") {
+    tests::RealModeHarness h;
+    flat_stack(h, 0x30000);
+    h.cpu.regs().gpr[cpu::kEbx] = 0x20000;
+    h.cpu.regs().gpr[cpu::kEcx] = 3;
+    h.memory.write<uint32_t>(0x20004, 0x44444444);
+    h.memory.write<uint32_t>(0x20010, 0x55555555);
+    h.load({
+        0x67, 0x66, 0x03, 0x2B,              // add ebp, [ebx]: DS's page in the TLB
+        0x66, 0x50, 0x66, 0x58,              // push eax / pop eax
+        0x67, 0x66, 0xFF, 0x73, 0x04,        // push dword [ebx+4]
+        0x67, 0x66, 0xFF, 0x74, 0x8B, 0x04,  // push dword [ebx+ecx*4+4]
+        0x67, 0x66, 0xFF, 0x74, 0x24, 0x04,  // push dword [esp+4]: the first push's value
+        0xF4,
+    });
+    CHECK(h.run_to_halt(100) == 7);
+    CHECK(h.cpu.regs().gpr[cpu::kEsp] == 0x30000 - 12);
+    CHECK(h.memory.read<uint32_t>(0x2FFFC) == 0x44444444);
+    CHECK(h.memory.read<uint32_t>(0x2FFF8) == 0x55555555);
+    CHECK(h.memory.read<uint32_t>(0x2FFF4) == 0x44444444);
+  }
   SUBCASE("a run that stops inside the block runs one push at a time") {
     tests::RealModeHarness h;
     flat_stack(h, 0x30000);
