@@ -7,8 +7,11 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -41,13 +44,43 @@ struct Block {
   uint64_t lines = 0;               // 64-byte lines of its page that its bytes cover
   uint32_t count = 0;               // instructions; insns holds one more, the end marker
   mutable BlockLink links[2];       // direct chaining (Cpu::run)
-  // One link for each Jcc inside the block (a superblock goes on past a conditional jump),
-  // numbered by the Jcc's imm2: where it leads when taken (Cpu::side_exit).
-  mutable std::vector<BlockLink> side_links;
+  // The instructions, the end marker, and then one slot for the link of each side exit (a Jcc
+  // inside the block, a block-ending direct CALL or JMP: where it leads when taken,
+  // Cpu::side_exit; side_link below). Next to the instructions, so that following a side link
+  // needs no load from the Block.
   std::vector<Insn> insns;
   std::vector<Handler> precise;  // the handlers before flag liveness, when it changed any
   std::vector<uint32_t> pages;   // physical page numbers the bytes come from
 };
+
+// A side exit's link lives in its block's insns, exit.imm2 slots after the exit itself, in the
+// bytes of an Insn (both are 32 bytes and trivially copyable; memcpy keeps that legal).
+static_assert(sizeof(BlockLink) == sizeof(Insn));
+static_assert(std::is_trivially_copyable_v<BlockLink> && std::is_trivially_copyable_v<Insn>);
+// Its fields, each read on its own (a whole-struct copy went through XMM registers and the
+// stack).
+struct SideLinkView {
+  const unsigned char* bytes;
+  template <typename T>
+  T field(size_t offset) const {
+    T value;
+    std::memcpy(&value, bytes + offset, sizeof value);
+    return value;
+  }
+  uint32_t eip() const { return field<uint32_t>(offsetof(BlockLink, eip)); }
+  uint32_t chain_count() const { return field<uint32_t>(offsetof(BlockLink, chain_count)); }
+  uint64_t epoch() const { return field<uint64_t>(offsetof(BlockLink, epoch)); }
+  const Block* block() const { return field<const Block*>(offsetof(BlockLink, block)); }
+  const Insn* first() const { return field<const Insn*>(offsetof(BlockLink, first)); }
+};
+inline SideLinkView side_link(const Insn& exit) {
+  return SideLinkView{reinterpret_cast<const unsigned char*>(&exit + exit.imm2)};
+}
+// The block's insns are its own (Block objects are never const), a link is written as the
+// block runs.
+inline void set_side_link(const Insn& exit, const BlockLink& link) {
+  std::memcpy(static_cast<void*>(const_cast<Insn*>(&exit + exit.imm2)), &link, sizeof link);
+}
 
 // One decoded instruction remembered by physical address, so that blocks that overlap (a
 // loop body entered at its top and at a branch target) share one decode per instruction.

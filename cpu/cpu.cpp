@@ -38,46 +38,54 @@ void drop_dead_flags(Block& block, const std::vector<FlagFacts>& facts) {
   }
 }
 
-// Superblocks: each Jcc at a position in jccs (none of them last) takes its side-exit twin,
-// numbered for its link (imm2) and knowing its place (imm: a Jcc has no immediate), and its
-// precise twin in block.precise, which holds the original
-// handlers from here on (the first pass that changes handlers).
+// Superblocks: each Jcc at a position in jccs (none of them last) takes its side-exit twin and
+// its precise twin in block.precise, which holds the original handlers from here on (the first
+// pass that changes handlers). place_side_links gives it its place and its link.
 void use_side_exits(Block& block, const std::vector<uint32_t>& jccs) {
   if (jccs.empty()) return;
   for (const Insn& insn : block.insns) block.precise.push_back(insn.fn);
-  block.side_links.resize(jccs.size());
-  for (size_t k = 0; k < jccs.size(); ++k) {
-    Insn& jcc = block.insns[jccs[k]];
+  for (const uint32_t at : jccs) {
+    Insn& jcc = block.insns[at];
     const SideExitTwins twins = side_exit_twins(jcc.fn);
-    block.precise[jccs[k]] = twins.precise;
+    block.precise[at] = twins.precise;
     jcc.fn = twins.fast;
-    jcc.imm = jccs[k] + 1;  // the instructions the block has run when it leaves here
-    jcc.imm2 = static_cast<uint16_t>(k);
   }
+}
+
+// Called last, with the end marker in place: the side exits at the positions exits (Jccs, a
+// block-ending CALL or JMP) each get a link slot after the end marker (Block::insns, side_link)
+// and their place: imm holds the instructions the block has run when it leaves there (a Jcc has
+// no immediate, and a direct CALL or JMP none that its handler reads) and, in its high half,
+// the instructions it has not run, which go back to the chain budget.
+void place_side_links(Block& block, const std::vector<uint32_t>& exits) {
+  for (size_t k = 0; k < exits.size(); ++k) {
+    const uint32_t slot = block.count + 1 + static_cast<uint32_t>(k);
+    Insn& exit = block.insns[exits[k]];
+    const uint32_t done = exits[k] + 1;
+    exit.imm = done | ((block.count - done) << 16);
+    exit.imm2 = static_cast<uint16_t>(slot - exits[k]);
+  }
+  block.insns.resize(block.insns.size() + exits.size());
+  for (const uint32_t at : exits) set_side_link(block.insns[at], BlockLink{});
 }
 
 // A direct CALL or JMP that ends the block leaves through a side link too (exec_control.cpp's
 // jump_exit_twin); the plain handler stays in block.precise, and the end marker after it.
 // A RET or near indirect JMP/CALL there goes on to the end marker's code itself
 // (end_marker_twin).
-void use_jump_exit(Block& block) {
-  if (block.insns.empty()) return;
+// Returns whether it is a side exit (for place_side_links).
+bool use_jump_exit(Block& block) {
+  if (block.insns.empty()) return false;
   Insn& last = block.insns.back();
   const Handler exit = jump_exit_twin(last.fn);
   const Handler to_marker =
       (last.flags & insn_flags::kSetsEip) ? end_marker_twin(last.fn) : nullptr;
-  if (!exit && !to_marker) return;
+  if (!exit && !to_marker) return false;
   if (block.precise.empty()) {
     for (const Insn& insn : block.insns) block.precise.push_back(insn.fn);
   }
-  if (to_marker) {
-    last.fn = to_marker;
-    return;
-  }
-  last.fn = exit;
-  last.imm = static_cast<uint32_t>(block.insns.size());  // the block's count
-  last.imm2 = static_cast<uint16_t>(block.side_links.size());
-  block.side_links.emplace_back();
+  last.fn = to_marker ? to_marker : exit;
+  return exit != nullptr;
 }
 
 // An operation that sets the flags followed by a 32-bit Jcc becomes one fused handler in the
@@ -494,7 +502,7 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
     side_exit_jccs.pop_back();
   }
   use_side_exits(*block, side_exit_jccs);
-  use_jump_exit(*block);
+  if (use_jump_exit(*block)) side_exit_jccs.push_back(block->count - 1);
   drop_dead_flags(*block, facts);
   fuse_jcc_pairs(*block);
   // The end marker stops the run loop without a per-instruction end test, or chains to the
@@ -509,6 +517,7 @@ std::unique_ptr<Block> Cpu::build_block(uint32_t phys, uint32_t key) {
   block->insns.push_back(end_marker);
   use_lean_twins(*block);
   fuse_mov_pairs(*block);
+  place_side_links(*block, side_exit_jccs);
   return block;
 }
 
@@ -631,36 +640,34 @@ void Cpu::chain_through_jump_cache(Cpu& cpu, const Insn& marker, uint32_t eip) {
   enter_next_block(cpu, eip, next, next->insns.data(), next->count, block.count);
 }
 
-// The block ran jcc.imm instructions of its count (use_side_exits, use_jump_exit): what it did
+// The block ran the low half of jcc.imm instructions of its count (place_side_links): what it did
 // not run goes back to the chain budget, and the side exit's own link is followed as the end
 // marker follows the block's. A direct jump leads to the same EIP from the same linear address,
 // and the link needs no pick between two; its EIP is still compared, because the block is found
 // by its physical address: run from a second linear mapping of its page, the same jump leads
 // to another EIP, whose page may hold other code.
 void Cpu::side_exit(Cpu& cpu, const Insn& jcc) {
-  const Block& block = *cpu.chain_block_;
-  const uint32_t done = jcc.imm;
-  cpu.chain_budget_ += block.count - done;
+  const uint32_t done = jcc.imm & 0xFFFF;
+  cpu.chain_budget_ += jcc.imm >> 16;
   const uint32_t eip = cpu.regs_.eip;
-  const BlockLink& link = block.side_links[jcc.imm2];
-  if ((link.eip != eip) | (link.epoch != cpu.link_epoch_) | (link.chain_count > cpu.chain_budget_))
+  const SideLinkView link = side_link(jcc);
+  const uint32_t next_count = link.chain_count();
+  if ((link.eip() != eip) | (link.epoch() != cpu.link_epoch_) | (next_count > cpu.chain_budget_))
       [[unlikely]] {
     side_exit_through_jump_cache(cpu, jcc, eip, done);
     return;
   }
-  enter_next_block(cpu, eip, link.block, link.first, link.chain_count, done);
+  enter_next_block(cpu, eip, link.block(), link.first(), next_count, done);
 }
 
 void Cpu::side_exit_through_jump_cache(Cpu& cpu, const Insn& jcc, uint32_t eip, uint32_t done) {
-  const Block& block = *cpu.chain_block_;
   const Block* const next = cpu.chainable_from_jump_cache(eip);
   if (!next) {
     cpu.current_insn_ = &jcc;  // the block loop resumes after the Jcc, at EIP
     cpu.chain_.exit_block = true;
     return;
   }
-  block.side_links[jcc.imm2] =
-      BlockLink{eip, next->count, cpu.link_epoch_, next, next->insns.data()};
+  set_side_link(jcc, BlockLink{eip, next->count, cpu.link_epoch_, next, next->insns.data()});
   enter_next_block(cpu, eip, next, next->insns.data(), next->count, done);
 }
 

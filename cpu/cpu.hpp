@@ -329,7 +329,7 @@ class Cpu final : public bus::CodeWriteObserver {
   [[gnu::noinline]] static void chain_through_jump_cache(Cpu& cpu, const Insn& marker,
                                                          uint32_t eip);
   // A taken Jcc inside a superblock (exec_control.cpp's jcc_side_exit), EIP already at its
-  // target: goes on to the block its link (Block::side_links[jcc.imm2]) leads to, as the end
+  // target: goes on to the block its link (side_link(jcc), block_cache.hpp) leads to, as the end
   // marker does, or stops the block loop after the Jcc.
   static void side_exit(Cpu& cpu, const Insn& jcc);
   [[gnu::noinline]] static void side_exit_through_jump_cache(Cpu& cpu, const Insn& jcc,
