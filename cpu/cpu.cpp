@@ -652,7 +652,9 @@ void Cpu::side_exit(Cpu& cpu, const Insn& jcc) {
   const uint32_t eip = cpu.regs_.eip;
   const SideLinkView link = side_link(jcc);
   const uint32_t next_count = link.chain_count();
-  if ((link.eip() != eip) | (link.epoch() != cpu.link_epoch_) | (next_count > cpu.chain_budget_))
+  const uint32_t link_eip = link.eip();
+  const uint64_t link_epoch = link.epoch();
+  if ((link_eip != eip) | (link_epoch != cpu.link_epoch_) | (next_count > cpu.chain_budget_))
       [[unlikely]] {
     side_exit_through_jump_cache(cpu, jcc, eip, done);
     return;
